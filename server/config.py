@@ -1,0 +1,64 @@
+"""Configuration from the environment (and an optional `.env` file).
+
+pydantic-settings gives us typed parsing, `SecretStr` masking and `.env` support without hand-written
+environment plumbing. Secrets are only ever read from the environment, never from the command line.
+"""
+
+from typing import Literal
+
+from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    catena_base_url: AnyHttpUrl = Field(
+        default=AnyHttpUrl("https://api.catenatelematics.com"), description="Catena API host."
+    )
+    catena_token_url: AnyHttpUrl = Field(
+        default=AnyHttpUrl("https://auth.catenatelematics.com/realms/catena/protocol/openid-connect/token"),
+        description="Keycloak token endpoint.",
+    )
+    catena_client_id: str | None = Field(default=None, description="OAuth2 client ID.")
+    catena_client_secret: SecretStr | None = Field(default=None, description="OAuth2 client secret.")
+    catena_access_token: SecretStr | None = Field(
+        default=None, description="A ready bearer token, used instead of client credentials."
+    )
+    catena_timeout: float = Field(default=10.0, gt=0, le=50, description="Seconds per upstream request.")
+    catena_max_retries: int = Field(
+        default=2, ge=0, le=5, description="Retries of one call after the first attempt."
+    )
+    catena_mcp_log_level: LogLevel = Field(default="WARNING", description="stderr log level.")
+    catena_mcp_auth_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token HTTP clients must send; required to bind a non-loopback host.",
+    )
+
+    @property
+    def has_credentials(self) -> bool:
+        return self.catena_access_token is not None or (
+            self.catena_client_id is not None and self.catena_client_secret is not None
+        )
+
+    @property
+    def base_url(self) -> str:
+        return str(self.catena_base_url).rstrip("/")
+
+    @property
+    def token_url(self) -> str:
+        return str(self.catena_token_url)
+
+
+class ConfigError(Exception):
+    """The environment holds a value we cannot use; the message names the variables, never the values."""
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        names = ", ".join(sorted({str(err["loc"][0]).upper() for err in exc.errors() if err["loc"]}))
+        raise ConfigError(f"invalid configuration in {names}; see catena-mcp --help") from None

@@ -1,0 +1,65 @@
+"""`catena-mcp demo`: the whole product end to end, with no credentials.
+
+It starts the Catena simulator on loopback, spawns the real `catena-mcp` on stdio against it, connects
+with the official MCP client and prints what an assistant would read for a few operations.
+"""
+
+import shutil
+import sys
+from pathlib import Path
+
+import anyio
+from mcp import Client, StdioServerParameters
+from mcp.types import TextContent
+
+from simulator.running import SimulatorHandle, running_simulator
+
+# A success after retries, a rate-limited failure, a validation failure.
+DEMO_OPERATIONS = ("success_after_retries", "rate_limit_x_variants", "failed_validation")
+RULE = "─" * 78
+
+
+def _server_command() -> tuple[str, list[str]]:
+    # Prefer the console script installed beside this interpreter: that is what MCP clients launch.
+    script = Path(sys.executable).with_name("catena-mcp")
+    if script.exists():
+        return str(script), []
+    found = shutil.which("catena-mcp")
+    return (found, []) if found else (sys.executable, ["-m", "server"])
+
+
+async def _demo() -> int:
+    out = sys.stdout
+    async with running_simulator() as sim:
+        command, args = _server_command()
+        params = StdioServerParameters(command=command, args=args, env=_server_env(sim))
+        out.write(f"Catena simulator on {sim.base_url}; spawning `{Path(command).name}` on stdio.\n")
+        async with Client(params) as client:
+            tools = (await client.list_tools()).tools
+            out.write(f"Tools: {', '.join(tool.name for tool in tools)}\n")
+            for key in DEMO_OPERATIONS:
+                ref = sim.operations[key]
+                arguments = {
+                    "connection_id": ref.connection_id,
+                    "resource_operation_id": ref.operation_id,
+                }
+                result = await client.call_tool("get_resource_operation", arguments)
+                text = "\n".join(b.text for b in result.content if isinstance(b, TextContent))
+                out.write(f"\n{RULE}\nget_resource_operation  ({key})\n{RULE}\n{text}\n")
+                if result.is_error:
+                    return 1
+    out.write(f"\n{RULE}\nAll simulated. Wire it into a client with: catena-mcp --demo\n")
+    return 0
+
+
+def _server_env(sim: SimulatorHandle) -> dict[str, str]:
+    return {
+        "CATENA_BASE_URL": sim.base_url,
+        "CATENA_TOKEN_URL": sim.token_url,
+        "CATENA_CLIENT_ID": sim.client_id,
+        "CATENA_CLIENT_SECRET": sim.client_secret,
+    }
+
+
+def run_demo() -> int:
+    return anyio.run(_demo)

@@ -1,0 +1,29 @@
+"""A Catena simulator: a real HTTP server speaking Catena's wire format, for the demo, tests and benchmarks.
+
+    async with running_simulator() as sim:          # or: with SimulatorThread() as sim:
+        sim.base_url, sim.token_url, sim.client_id, sim.client_secret
+        sim.operations["fault-503-twice"].path      # catalogue keys and built-in fault operations
+        sim.set_fault(operation_id, {"status": 503, "times": 2})
+        sim.stats()
+
+The same controls exist over HTTP under `/_sim/` (faults, stats, reset, operations).
+"""
+
+from simulator.app import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, OperationRef, create_app
+from simulator.faults import FAULT_CONNECTION_ID, FAULT_OPERATIONS, FORBIDDEN_CONNECTION_ID, FaultError
+from simulator.running import SimulatorHandle, SimulatorOptions, SimulatorThread, running_simulator
+
+__all__ = [
+    "DEFAULT_CLIENT_ID",
+    "DEFAULT_CLIENT_SECRET",
+    "FAULT_CONNECTION_ID",
+    "FAULT_OPERATIONS",
+    "FORBIDDEN_CONNECTION_ID",
+    "FaultError",
+    "OperationRef",
+    "SimulatorHandle",
+    "SimulatorOptions",
+    "SimulatorThread",
+    "create_app",
+    "running_simulator",
+]

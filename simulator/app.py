@@ -1,0 +1,512 @@
+"""The Starlette app that speaks Catena's wire format.
+
+It serves the Keycloak token endpoint, Catena's get-resource-operation endpoint and a small `/_sim/` control
+API for tests. Error bodies follow Catena's OpenAPI exactly; where Catena's behaviour is not documented
+(check order, detail strings) the choice mirrors the FastAPI + Keycloak stack Catena runs on.
+"""
+
+import base64
+import binascii
+import copy
+import functools
+import json
+import math
+import secrets
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Any, NamedTuple
+from urllib.parse import parse_qs, unquote_plus
+from uuid import UUID
+
+import anyio
+from pydantic import TypeAdapter, ValidationError
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from simulator.faults import (
+    FAULT_CONNECTION_ID,
+    FAULT_OPERATIONS,
+    FORBIDDEN_CONNECTION_ID,
+    Fault,
+    FaultBook,
+    FaultError,
+    parse_fault,
+)
+
+TOKEN_PATH = "/realms/catena/protocol/openid-connect/token"  # noqa: S105 -- a path, not a secret
+DEFAULT_CLIENT_ID = "catena-demo"
+DEFAULT_CLIENT_SECRET = "demo-secret"  # noqa: S105 -- the simulator's published demo credential
+DEFAULT_TOKEN_TTL_SECONDS = 3600.0
+
+_ANY_METHOD = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+_UUID = TypeAdapter(UUID)
+_PREFERRED_FAULT_BASE = "failed_network"
+
+
+class OperationRef(NamedTuple):
+    connection_id: str
+    operation_id: str
+
+    @property
+    def path(self) -> str:
+        return f"/v2/integrations/connections/{self.connection_id}/resource-operations/{self.operation_id}"
+
+
+class _Stored(NamedTuple):
+    connection_id: str
+    body: bytes
+
+
+@dataclass(frozen=True)
+class PreparedCatalogue:
+    """A catalogue serialized once: benchmarks fetch the ~2 MB operation far too often to re-encode it."""
+
+    refs: dict[str, OperationRef]
+    bodies: dict[str, _Stored]
+
+
+def _encode(payload: Any) -> bytes:
+    # The same encoding as Starlette's JSONResponse (and so FastAPI's), i.e. Catena's bytes on the wire.
+    return json.dumps(payload, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+
+
+def _fault_base(catalogue: Mapping[str, Mapping[str, Any]]) -> Mapping[str, Any]:
+    """The payload fault operations answer with once their fault lets a request through.
+
+    Preferably the corpus's plain network failure (fitting for timeouts and 503s, and free of the schema drift
+    other entries carry on purpose); otherwise a failed operation with a few logs, picked by sorted key so the
+    choice stays stable as the corpus grows.
+    """
+    if not catalogue:
+        raise ValueError("fault operations reuse a catalogue payload, so the catalogue must not be empty")
+    if _PREFERRED_FAULT_BASE in catalogue:
+        return catalogue[_PREFERRED_FAULT_BASE]
+    for key in sorted(catalogue):
+        op = catalogue[key]
+        if op.get("status") == "failed" and 1 <= len(op.get("logs") or ()) <= 10:
+            return op
+    return catalogue[min(catalogue)]
+
+
+def _as_fault_operation(base: Mapping[str, Any], operation_id: str) -> dict[str, Any]:
+    payload = copy.deepcopy(dict(base))
+    payload["id"] = operation_id
+    payload["connection_id"] = FAULT_CONNECTION_ID
+    for log in payload.get("logs") or ():
+        log["resource_operation_id"] = operation_id
+    return payload
+
+
+def prepare_catalogue(
+    catalogue: Mapping[str, Mapping[str, Any]], *, with_fault_operations: bool = True
+) -> PreparedCatalogue:
+    refs: dict[str, OperationRef] = {}
+    bodies: dict[str, _Stored] = {}
+
+    def add(key: str, payload: Mapping[str, Any]) -> None:
+        ref = OperationRef(str(UUID(payload["connection_id"])), str(UUID(payload["id"])))
+        if key in refs or ref.operation_id in bodies:
+            raise ValueError(f"operation {ref.operation_id} ({key}) appears twice in the catalogue")
+        refs[key] = ref
+        bodies[ref.operation_id] = _Stored(ref.connection_id, _encode(payload))
+
+    for key, payload in catalogue.items():
+        add(key, payload)
+    if with_fault_operations:
+        base = _fault_base(catalogue)
+        for fault_op in FAULT_OPERATIONS:
+            add(fault_op.key, _as_fault_operation(base, fault_op.operation_id))
+    return PreparedCatalogue(refs, bodies)
+
+
+@functools.cache
+def _default_catalogue(with_fault_operations: bool) -> PreparedCatalogue:
+    # Imported here so the app (and tests that inject a catalogue) never pays for loading the corpus unless
+    # it is used, and cached so starting many simulators in one process parses and encodes it once.
+    from simulator.catalogue import load_catalogue
+
+    return prepare_catalogue(load_catalogue(), with_fault_operations=with_fault_operations)
+
+
+class SimulatorState:
+    """Everything a running simulator knows; touched only from its event loop thread."""
+
+    def __init__(
+        self,
+        catalogue: PreparedCatalogue,
+        faults: FaultBook,
+        *,
+        client_id: str,
+        client_secret: str,
+        token_ttl_seconds: float,
+    ) -> None:
+        self.catalogue = catalogue
+        self.faults = faults
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.token_ttl_seconds = token_ttl_seconds
+        self._tokens: dict[str, float] = {}  # access token -> monotonic expiry
+        self._sleepers: set[anyio.CancelScope] = set()
+        self.token_requests = 0
+        self.operation_requests = 0
+        self.by_status: dict[int, int] = {}
+
+    def issue_token(self) -> str:
+        token = secrets.token_urlsafe(32)
+        self._tokens[token] = time.monotonic() + self.token_ttl_seconds
+        return token
+
+    def token_problem(self, token: str) -> str | None:
+        """Why a bearer token is refused, or None if it is good."""
+        expiry = self._tokens.get(token)
+        if expiry is None:
+            return "Invalid token"
+        if time.monotonic() >= expiry:
+            del self._tokens[token]
+            return "Token has expired"
+        return None
+
+    def revoke(self, token: str) -> None:
+        self._tokens.pop(token, None)
+
+    def set_fault(self, operation_id: str, fault: Mapping[str, Any]) -> None:
+        self.faults.set(operation_id, parse_fault(fault))
+
+    def stats(self) -> dict[str, Any]:
+        return {
+            "token_requests": self.token_requests,
+            "operation_requests": self.operation_requests,
+            "by_status": {str(status): n for status, n in sorted(self.by_status.items())},
+        }
+
+    def reset(self) -> None:
+        """Built-in faults back, counters to zero. Tokens stay valid so connected clients carry on."""
+        self.faults.reset()
+        self.token_requests = self.operation_requests = 0
+        self.by_status.clear()
+
+    async def pause(self, seconds: float, request: Request) -> None:
+        """Hold a request for `seconds`, but no longer than the client waits or the simulator runs."""
+        with anyio.move_on_after(seconds) as scope:
+            self._sleepers.add(scope)
+            try:
+                # Once the request is read, the next message is the disconnect when the client gives up.
+                while (await request.receive())["type"] != "http.disconnect":
+                    pass
+            finally:
+                self._sleepers.discard(scope)
+
+    def wake_sleepers(self) -> None:
+        for scope in list(self._sleepers):
+            scope.cancel()
+
+
+def catena_error(status: int, detail: Any = None, headers: Mapping[str, str] | None = None) -> JSONResponse:
+    """Catena's error body: `{code, message, detail}`, except 500 whose schema has only `message`."""
+    if status == 500:
+        return JSONResponse({"message": "Internal Server Error"}, 500, headers)
+    message = "Invalid Request Body" if status == 422 else HTTPStatus(status).phrase
+    return JSONResponse({"code": status, "message": message, "detail": detail}, status, headers)
+
+
+def _keycloak_error(
+    status: int, error: str, description: str, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse({"error": error, "error_description": description}, status, headers)
+
+
+_UNAUTHORIZED_HEADERS = {"WWW-Authenticate": "Bearer"}
+
+# Detail strings for status faults: plausible Catena wording, overridable per fault.
+_FAULT_DETAILS = {
+    400: "Invalid request",
+    401: "Invalid token",
+    403: "Missing scope resource_operation:read",
+    404: "Resource operation not found",
+    405: "Method Not Allowed",
+    409: "Resource operation was modified concurrently",
+    502: "Bad gateway",
+    503: "Service temporarily unavailable",
+    504: "Upstream request timed out",
+}
+
+_NOT_JSON = (
+    b"<!DOCTYPE html>\n<html>\n<head><title>Maintenance</title></head>\n"
+    b"<body><h1>We'll be back soon</h1></body>\n</html>\n"
+)
+
+
+def _fault_response(fault: Fault, operation_id: str, token: str, state: SimulatorState) -> Response | None:
+    if fault.status is not None:
+        return catena_error(fault.status, fault.detail or _FAULT_DETAILS.get(fault.status))
+    if fault.rate_limit is not None:
+        limit = fault.rate_limit
+        seconds = math.ceil(limit.retry_after)
+        detail = (
+            {
+                "retry_after_seconds": seconds,
+                "message": f"Rate limit exceeded. Retry after {seconds} seconds.",
+            }
+            if limit.body
+            else None
+        )
+        # The header keeps the exact value: TSPs in the wild send fractional seconds such as `0.40235`.
+        headers = {"Retry-After": format(limit.retry_after, "g")} if limit.header else None
+        return catena_error(429, detail, headers)
+    if fault.malformed == "not-json":
+        return Response(_NOT_JSON, 200, media_type="text/html")
+    if fault.malformed == "wrong-shape":
+        return JSONResponse({"id": operation_id, "status": "failed"})
+    if fault.expire_token is not None:
+        state.revoke(token)
+        return catena_error(401, "Token has expired", _UNAUTHORIZED_HEADERS)
+    return None  # latency only
+
+
+def _client_credentials(request: Request, form: Mapping[str, list[str]]) -> tuple[str | None, str | None]:
+    """HTTP Basic wins over form fields, as RFC 6749 allows a client only one way to authenticate."""
+    scheme, _, encoded = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "basic":
+        try:
+            client_id, _, secret = base64.b64decode(encoded, validate=True).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            return None, None
+        # RFC 6749 §2.3.1: both halves are form-encoded before being joined.
+        return unquote_plus(client_id), unquote_plus(secret)
+    return _first(form, "client_id"), _first(form, "client_secret")
+
+
+def _first(form: Mapping[str, list[str]], name: str) -> str | None:
+    values = form.get(name)
+    return values[0] if values else None
+
+
+class _Endpoints:
+    def __init__(self, state: SimulatorState) -> None:
+        self.state = state
+
+    async def token(self, request: Request) -> Response:
+        state = self.state
+        state.token_requests += 1
+        if request.method != "POST":
+            return _keycloak_error(405, "invalid_request", "HTTP method not allowed", {"Allow": "POST"})
+        media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+        if media_type != "application/x-www-form-urlencoded":
+            return _keycloak_error(
+                400, "invalid_request", "Content-Type must be application/x-www-form-urlencoded"
+            )
+        try:
+            form = parse_qs((await request.body()).decode(), keep_blank_values=True)
+        except UnicodeDecodeError:
+            return _keycloak_error(400, "invalid_request", "Request body is not valid UTF-8")
+        grant_type = _first(form, "grant_type")
+        if grant_type is None:
+            return _keycloak_error(400, "invalid_request", "Missing form parameter: grant_type")
+        if grant_type != "client_credentials":
+            return _keycloak_error(400, "unsupported_grant_type", "Unsupported grant_type")
+        if _client_credentials(request, form) != (state.client_id, state.client_secret):
+            return _keycloak_error(401, "invalid_client", "Invalid client or Invalid client credentials")
+        scope = _first(form, "scope") or ""
+        if scope.split() != ["organization"]:
+            return _keycloak_error(400, "invalid_scope", f"Invalid scopes: {scope}")
+        body = {
+            "access_token": state.issue_token(),
+            "expires_in": math.ceil(state.token_ttl_seconds),
+            "refresh_expires_in": 0,
+            "token_type": "Bearer",
+            "not-before-policy": 0,
+            "scope": "organization",
+        }
+        return JSONResponse(body, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
+
+    async def operation(self, request: Request) -> Response:
+        state = self.state
+        state.operation_requests += 1
+        # FastAPI's order: method, then security dependencies, then path validation.
+        if request.method != "GET":
+            return catena_error(405, f"Method {request.method} not allowed", {"Allow": "GET"})
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        if not scheme:
+            return catena_error(401, "Not authenticated", _UNAUTHORIZED_HEADERS)
+        if scheme.lower() != "bearer" or not token:
+            return catena_error(401, "Invalid authentication credentials", _UNAUTHORIZED_HEADERS)
+        problem = state.token_problem(token)
+        if problem is not None:
+            return catena_error(401, problem, _UNAUTHORIZED_HEADERS)
+
+        ids: dict[str, str] = {}
+        errors: list[dict[str, str]] = []
+        for name in ("connection_id", "resource_operation_id"):
+            raw = request.path_params[name]
+            try:
+                ids[name] = str(_UUID.validate_python(raw))
+            except ValidationError as exc:
+                error = exc.errors()[0]
+                errors.append(
+                    {
+                        "path": f"path.{name}",
+                        "input": raw,
+                        "message": error["msg"],
+                        "error_type": error["type"],
+                    }
+                )
+        if errors:
+            return catena_error(422, errors)
+        connection_id, operation_id = ids["connection_id"], ids["resource_operation_id"]
+        if connection_id == FORBIDDEN_CONNECTION_ID:
+            return catena_error(403, "Missing scope resource_operation:read")
+
+        fault = state.faults.take(operation_id)
+        if fault is not None:
+            if fault.latency_seconds:
+                await state.pause(fault.latency_seconds, request)
+            response = _fault_response(fault, operation_id, token, state)
+            if response is not None:
+                return response
+
+        stored = state.catalogue.bodies.get(operation_id)
+        if stored is None or stored.connection_id != connection_id:
+            return catena_error(404, "Resource operation not found")
+        return Response(stored.body, media_type="application/json")
+
+    async def set_fault(self, request: Request) -> Response:
+        try:
+            payload = await request.json()
+        except ValueError:
+            payload = None
+        if not (
+            isinstance(payload, dict)
+            and payload.keys() == {"operation_id", "fault"}
+            and isinstance(payload["operation_id"], str)
+            and isinstance(payload["fault"], dict)
+        ):
+            return catena_error(400, 'Expected JSON {"operation_id": "<uuid>", "fault": {...}}')
+        try:
+            self.state.set_fault(payload["operation_id"], payload["fault"])
+        except FaultError as exc:
+            return catena_error(400, str(exc))
+        return await self.faults(request)
+
+    # The control endpoints are async although they never await: Starlette would run sync endpoints in a
+    # worker thread, and the state must only be touched from the event loop.
+    async def faults(self, _request: Request) -> Response:
+        return JSONResponse({"faults": self.state.faults.snapshot()})
+
+    async def clear_faults(self, request: Request) -> Response:
+        self.state.faults.clear()
+        return await self.faults(request)
+
+    async def stats(self, _request: Request) -> Response:
+        return JSONResponse(self.state.stats())
+
+    async def reset(self, request: Request) -> Response:
+        self.state.reset()
+        return await self.stats(request)
+
+    async def operations(self, _request: Request) -> Response:
+        refs = self.state.catalogue.refs
+        return JSONResponse({key: ref._asdict() for key, ref in sorted(refs.items())})
+
+
+class _CountStatuses:
+    """Counts the status of every Catena-facing response (the control API is not part of the show)."""
+
+    def __init__(self, app: ASGIApp, state: SimulatorState) -> None:
+        self.app = app
+        self.state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith("/_sim/"):
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def counting_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                self._count(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, counting_send)
+        except Exception:
+            if not started:  # Starlette's outermost middleware will turn this into the 500 below
+                self._count(500)
+            raise
+
+    def _count(self, status: int) -> None:
+        self.state.by_status[status] = self.state.by_status.get(status, 0) + 1
+
+
+async def _http_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    return catena_error(exc.status_code, exc.detail, exc.headers)
+
+
+async def _server_error(_request: Request, _exc: Exception) -> Response:
+    return catena_error(500)
+
+
+def create_app(
+    catalogue: Mapping[str, Mapping[str, Any]] | None = None,
+    *,
+    client_id: str = DEFAULT_CLIENT_ID,
+    client_secret: str = DEFAULT_CLIENT_SECRET,
+    token_ttl_seconds: float = DEFAULT_TOKEN_TTL_SECONDS,
+    default_faults: bool = True,
+) -> Starlette:
+    """The simulator app. `catalogue` maps keys to raw operation JSON; by default the shipped corpus.
+
+    `default_faults` adds the built-in fault operations (see `simulator.faults.FAULT_OPERATIONS`).
+    """
+    if token_ttl_seconds <= 0:
+        raise ValueError("token_ttl_seconds must be positive")
+    if catalogue is None:
+        prepared = _default_catalogue(default_faults)
+    else:
+        prepared = prepare_catalogue(catalogue, with_fault_operations=default_faults)
+    defaults = {op.operation_id: op.fault for op in FAULT_OPERATIONS} if default_faults else {}
+    state = SimulatorState(
+        prepared,
+        FaultBook(defaults),
+        client_id=client_id,
+        client_secret=client_secret,
+        token_ttl_seconds=token_ttl_seconds,
+    )
+    endpoints = _Endpoints(state)
+    app = Starlette(
+        routes=[
+            Route(TOKEN_PATH, endpoints.token, methods=_ANY_METHOD),
+            Route(
+                "/v2/integrations/connections/{connection_id}/resource-operations/{resource_operation_id}",
+                endpoints.operation,
+                methods=_ANY_METHOD,
+            ),
+            Route("/_sim/faults", endpoints.faults, methods=["GET"]),
+            Route("/_sim/faults", endpoints.set_fault, methods=["POST"]),
+            Route("/_sim/faults", endpoints.clear_faults, methods=["DELETE"]),
+            Route("/_sim/stats", endpoints.stats, methods=["GET"]),
+            Route("/_sim/reset", endpoints.reset, methods=["POST"]),
+            Route("/_sim/operations", endpoints.operations, methods=["GET"]),
+        ],
+        middleware=[Middleware(_CountStatuses, state=state)],
+        exception_handlers={HTTPException: _http_error, Exception: _server_error},
+        # Nothing here legitimately takes a large body; refuse before buffering one.
+        max_body_size=64 * 1024,
+    )
+    app.state.simulator = state
+    return app
+
+
+def simulator_state(app: Starlette) -> SimulatorState:
+    state = app.state.simulator
+    assert isinstance(state, SimulatorState)
+    return state

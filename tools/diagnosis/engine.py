@@ -1,0 +1,329 @@
+"""diagnose(): one resource operation in, a Diagnosis out. Pure and fast.
+
+Cost matters: an operation may carry thousands of logs and the diagnosis must cost less than decoding
+them. So the logs are walked once, cheaply (counts, groups of indices, runs); the expensive work
+(header parsing, request-ID lookup, text cleaning) is done afterwards, only for the few logs that are
+reported: the latest of each listed group.
+"""
+
+from datetime import datetime
+from operator import attrgetter
+
+from tools.diagnosis.guidance import (
+    KNOWN_ERROR_TYPES,
+    VERDICT_LABELS,
+    failure_label,
+    fmt_duration,
+    fmt_time,
+    ident,
+    next_steps,
+    plural,
+)
+from tools.diagnosis.model import (
+    Attempts,
+    Diagnosis,
+    FailureGroup,
+    Phase,
+    Progression,
+    ProgressionKind,
+    RateLimitFacts,
+    RequestIdRef,
+    Verdict,
+)
+from tools.diagnosis.ratelimit import has_rate_limit_headers, header_kind, parse_rate_limit
+from tools.models import KNOWN_OPERATION_STATUSES, ResourceOperation, ResourceOperationLog
+from tools.untrusted import clean
+
+MAX_GROUPS = 20
+MAX_REQUEST_IDS = 3
+MAX_PHASES = 8
+MAX_NOTES = 6
+DETAILS_LIMIT = 300
+_EXPECTED_FIELDS = (
+    "updated_at",
+    "partner_id",
+    "fleet_ref",
+    "source_name",
+    "resource",
+    "operation_type",
+    "payload",
+)
+
+FailureKey = tuple[str | None, int | None]
+_NO_RUN = object()
+
+
+def diagnose(operation: ResourceOperation, *, now: datetime) -> Diagnosis:
+    """Explain one operation; `now` decides whether retry moments have passed."""
+    logs = operation.logs
+    times = [log.created_at for log in logs]
+    in_order = times == sorted(times)
+    ordered = logs if in_order else sorted(logs, key=attrgetter("created_at"))
+
+    # The single pass: attempt counts, failure groups (as indices) and where each run of equal outcome
+    # starts (a run key is the failure key, or None for a success).
+    succeeded = other = old_shape = 0
+    groups: dict[FailureKey, list[int]] = {}
+    run_keys: list[FailureKey | None] = []
+    run_starts: list[int] = []
+    current: object = _NO_RUN
+    for index, log in enumerate(ordered):
+        status = log.status
+        key: FailureKey | None = None
+        if status == "success":
+            succeeded += 1
+        else:
+            if status != "failed":
+                other += 1
+            key = (log.error_type, log.response_status_code)
+            members = groups.get(key)
+            if members is None:
+                groups[key] = [index]
+            else:
+                members.append(index)
+        if key != current:
+            current = key
+            run_keys.append(key)
+            run_starts.append(index)
+        if "response_status_code" not in log.__pydantic_fields_set__:
+            old_shape += 1
+    failed = len(ordered) - succeeded - other
+
+    by_recency = sorted(groups.items(), key=lambda item: -item[1][-1])
+    listed = [_group(key, members, ordered, now) for key, members in by_recency[:MAX_GROUPS]]
+    verdict = _verdict(operation.status, succeeded, failed + other)
+    attempts = _attempts(ordered, failed, succeeded, other)
+    return Diagnosis(
+        verdict=verdict,
+        summary=_summary(operation, verdict, attempts, listed, now=now, total_kinds=len(groups)),
+        operation_status=clean(operation.status, 60),
+        attempts=attempts,
+        failure_groups=listed,
+        failure_groups_omitted=len(groups) - len(listed),
+        progression=_progression(run_keys, run_starts, len(ordered), failed + other, len(groups)),
+        rate_limit=_latest_rate_limit(listed),
+        next_steps=next_steps(verdict, listed),
+        notes=_notes(operation, ordered, in_order=in_order, other=other, old_shape=old_shape, groups=groups),
+    )
+
+
+def _verdict(status: str, succeeded: int, failures: int) -> Verdict:
+    if status == "success":
+        return "succeeded_after_retries" if failures else "succeeded_first_time"
+    if status == "pending":
+        return "pending_with_failures" if failures else "pending"
+    return "failed" if status == "failed" else "unknown_status"
+
+
+def _attempts(ordered: list[ResourceOperationLog], failed: int, succeeded: int, other: int) -> Attempts:
+    first = ordered[0].created_at if ordered else None
+    last = ordered[-1].created_at if ordered else None
+    return Attempts(
+        total=len(ordered),
+        failed=failed,
+        succeeded=succeeded,
+        other=other,
+        first_at=first,
+        last_at=last,
+        span_seconds=(last - first).total_seconds() if first and last else None,
+    )
+
+
+def _group(
+    key: FailureKey,
+    members: list[int],
+    ordered: list[ResourceOperationLog],
+    now: datetime,
+) -> FailureGroup:
+    error_type, status_code = key
+    latest = ordered[members[-1]]
+    details = next((ordered[i].error_details for i in reversed(members) if ordered[i].error_details), None)
+    request_ids, total_ids = _request_ids(members, ordered)
+    return FailureGroup(
+        error_type=None if error_type is None else clean(error_type, 60),
+        status_code=status_code,
+        count=len(members),
+        first_seen=ordered[members[0]].created_at,
+        last_seen=latest.created_at,
+        latest_log_id=clean(latest.id, 60),
+        details_excerpt=None if details is None else clean(details, DETAILS_LIMIT),
+        request_ids=request_ids,
+        request_ids_omitted=total_ids - len(request_ids),
+        rate_limit=_group_rate_limit(members, ordered, now),
+    )
+
+
+def _request_ids(members: list[int], ordered: list[ResourceOperationLog]) -> tuple[list[RequestIdRef], int]:
+    """The most recent request IDs of a group (newest first) and how many the group has in all."""
+    found: list[RequestIdRef] = []
+    total = 0
+    for index in reversed(members):
+        headers = ordered[index].response_headers
+        if not headers:
+            continue
+        for name, value in headers.items():
+            if header_kind(name) != "request_id":
+                continue
+            total += 1
+            if len(found) < MAX_REQUEST_IDS:
+                log = ordered[index]
+                found.append(
+                    RequestIdRef(
+                        header=name.strip().lower(),
+                        value=clean(value, 80),
+                        log_id=clean(log.id, 60),
+                        attempt=index + 1,
+                        at=log.created_at,
+                    )
+                )
+    return found, total
+
+
+def _group_rate_limit(
+    members: list[int], ordered: list[ResourceOperationLog], now: datetime
+) -> RateLimitFacts | None:
+    """Facts from the latest attempt of the group that had rate-limit headers (only that one is parsed)."""
+    for index in reversed(members):
+        log = ordered[index]
+        if log.response_headers and has_rate_limit_headers(log.response_headers):
+            return parse_rate_limit(
+                log.response_headers,
+                log_id=clean(log.id, 60),
+                at=log.created_at,
+                now=now,
+                throttled=log.response_status_code == 429,
+            )
+    return None
+
+
+def _latest_rate_limit(groups: list[FailureGroup]) -> RateLimitFacts | None:
+    facts = [group.rate_limit for group in groups if group.rate_limit is not None]
+    return max(facts, key=attrgetter("observed_at"), default=None)
+
+
+def _progression(
+    run_keys: list[FailureKey | None],
+    run_starts: list[int],
+    total: int,
+    failures: int,
+    distinct_failures: int,
+) -> Progression:
+    # Only the first run and the latest ones are listed: what matters is how it began and where it is now.
+    shown = (
+        range(len(run_keys))
+        if len(run_keys) <= MAX_PHASES
+        else [0, *range(len(run_keys) - MAX_PHASES + 1, len(run_keys))]
+    )
+    phases = []
+    for n in shown:
+        key = run_keys[n]
+        end = run_starts[n + 1] if n + 1 < len(run_starts) else total
+        phases.append(
+            Phase(
+                succeeded=key is None,
+                error_type=None if key is None or key[0] is None else clean(key[0], 60),
+                status_code=None if key is None else key[1],
+                count=end - run_starts[n],
+                from_attempt=run_starts[n] + 1,
+                to_attempt=end,
+            )
+        )
+    kind: ProgressionKind = "changed"
+    if failures <= 1:
+        kind = "single_failure" if failures else "no_failures"
+    elif distinct_failures == 1:
+        kind = "repeated"
+    return Progression(
+        kind=kind,
+        changes=max(len(run_keys) - 1, 0),
+        phases=phases,
+        phases_omitted=len(run_keys) - len(phases),
+    )
+
+
+def _summary(
+    operation: ResourceOperation,
+    verdict: Verdict,
+    attempts: Attempts,
+    groups: list[FailureGroup],
+    *,
+    now: datetime,
+    total_kinds: int,
+) -> str:
+    """One sentence built from our words, computed values and `ident`-reduced enum values only."""
+    tsp = ident(operation.source_name) if operation.source_name else "an unnamed TSP"
+    what = f"{ident(operation.operation_type)} {ident(operation.resource)} on {tsp}"
+    label = VERDICT_LABELS[verdict]
+    if verdict == "unknown_status":
+        label = f"{label} '{ident(operation.status)}'"
+    tried = f"after {plural(attempts.total, 'attempt')}" if attempts.total else "with no attempt logged"
+    if verdict == "succeeded_first_time":
+        at = f" at {fmt_time(attempts.last_at)}" if attempts.last_at else ""
+        return (
+            f"{label} on the first attempt: {what}{at}."
+            if attempts.total == 1
+            else f"{label} {tried}: {what}{at}."
+        )
+    if verdict == "pending":
+        age = fmt_duration(max((now - operation.created_at).total_seconds(), 0))
+        return f"{label} {tried}: {what}, created {age} ago."
+    if not groups:
+        return f"{label} {tried}: {what}."
+    if verdict == "succeeded_after_retries":
+        at = f" at {fmt_time(attempts.last_at)}" if attempts.last_at else ""
+        kinds = _kinds(sorted(groups[:4], key=attrgetter("first_seen")))
+        return f"{label} {tried}: {what}{at}, after failures {kinds}."
+    latest = groups[0]
+    sentence = (
+        f"{label} {tried}: {what}; latest failure {failure_label(latest.error_type, latest.status_code)}"
+    )
+    sentence += f" at {fmt_time(latest.last_seen)}"
+    earlier = _kinds(sorted(groups[1:4], key=attrgetter("first_seen")))
+    more = total_kinds - min(total_kinds, 4)
+    earlier += f" and {plural(more, 'more kind')}" if more else ""
+    return sentence + (f"; earlier: {earlier}." if earlier else ".")
+
+
+def _kinds(groups: list[FailureGroup]) -> str:
+    return ", ".join(failure_label(group.error_type, group.status_code) for group in groups)
+
+
+def _notes(
+    operation: ResourceOperation,
+    ordered: list[ResourceOperationLog],
+    *,
+    in_order: bool,
+    other: int,
+    old_shape: int,
+    groups: dict[FailureKey, list[int]],
+) -> list[str]:
+    """Oddities in the data itself: drift of the provisional API, inconsistencies. Our words only."""
+    notes = []
+    if operation.status not in KNOWN_OPERATION_STATUSES:
+        notes.append("The operation status is not one Catena documents (pending, success, failed).")
+    unknown_types = {key[0] for key in groups if key[0] is not None and key[0] not in KNOWN_ERROR_TYPES}
+    if unknown_types:
+        notes.append(
+            f"{plural(len(unknown_types), 'error type')} not documented by Catena; shown as received."
+        )
+    if other:
+        notes.append(f"{plural(other, 'attempt')} with an undocumented status, counted as not succeeded.")
+    if old_shape:
+        notes.append(
+            f"{plural(old_shape, 'attempt')} in the older log shape"
+            " (no response_status_code/response_headers)."
+        )
+    if not in_order:
+        notes.append("The logs arrived out of time order; they are read in created_at order.")
+    if operation.status == "success" and ordered and ordered[-1].status != "success":
+        notes.append("The status is success but the latest attempt is not logged as successful.")
+    if operation.status == "failed" and ordered and ordered[-1].status == "success":
+        notes.append("The status is failed but the latest attempt is logged as successful.")
+    missing = [name for name in _EXPECTED_FIELDS if name not in operation.model_fields_set]
+    if missing:
+        notes.append(f"Fields missing from Catena's reply: {', '.join(missing)}.")
+    extra = sorted(ident(name, 24) for name in operation.model_extra or {})
+    if extra:
+        shown = ", ".join(extra[:5]) + (f" and {len(extra) - 5} more" if len(extra) > 5 else "")
+        notes.append(f"Fields this server does not know yet: {shown}.")
+    return notes[:MAX_NOTES]

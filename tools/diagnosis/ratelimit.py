@@ -1,0 +1,303 @@
+"""Rate-limit headers, in every spelling seen in the wild, turned into facts about one attempt.
+
+TSPs disagree on names and formats (see API-FACTS.md): `Retry-After` as seconds or HTTP-date;
+`X-RateLimit-*` / `X-Rate-Limit-*` whose reset is epoch seconds, epoch milliseconds, delta seconds or an
+ISO datetime; the IETF drafts' `RateLimit-*`, combined `RateLimit: limit=, remaining=, reset=`, and
+structured `RateLimit: "p";r=;t=` with `RateLimit-Policy`. Values are upstream text: a value we cannot
+read is reported raw and listed in `unparsed`, never raised.
+"""
+
+import math
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from functools import lru_cache
+from typing import Literal
+
+from tools.diagnosis.model import RateLimitFacts
+from tools.headers import REQUEST_ID_HEADERS, is_allowed_header
+from tools.untrusted import clean
+
+# Longer values are not rate-limit values; refusing them keeps parsing cost flat.
+_MAX_VALUE = 200
+_MAX_RAW_HEADERS = 12
+_EPOCH_MS = 1e12  # 2001-09-09 in milliseconds: anything larger is epoch ms
+_EPOCH_S = 1e9  # 2001-09-09 in seconds: anything larger is epoch seconds, smaller is a delta
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|sec|secs|m|min|mins|h|hr|d)?", re.IGNORECASE)
+_UNIT_SECONDS = {
+    **dict.fromkeys(("s", "sec", "secs"), 1.0),
+    **dict.fromkeys(("m", "min", "mins"), 60.0),
+    **dict.fromkeys(("h", "hr"), 3600.0),
+    "ms": 0.001,
+    "d": 86400.0,
+}
+_SUFFIXED_PREFIXES = ("x-ratelimit-", "x-rate-limit-", "ratelimit-")
+
+HeaderKind = Literal["request_id", "rate_limit"]
+# A moment is either seconds relative to the attempt or an absolute datetime.
+Moment = float | datetime
+
+
+def _number(text: str) -> float | None:
+    text = text.strip()
+    return float(text) if _NUMBER.fullmatch(text) else None
+
+
+def _integer(text: str) -> int | None:
+    value = _number(text)
+    return int(value) if value is not None and value.is_integer() else None
+
+
+def _finite_seconds(value: float) -> float | None:
+    # timedelta overflows long before a float does; such values are nonsense anyway.
+    return value if math.isfinite(value) and value < 1e10 else None
+
+
+@lru_cache(maxsize=512)
+def _duration(text: str) -> float | None:
+    """`60`, `1m`, `500ms`, `1h` -> seconds."""
+    match = _DURATION.fullmatch(text.strip())
+    if match is None:
+        return None
+    return _finite_seconds(float(match.group(1)) * _UNIT_SECONDS[(match.group(2) or "s").lower()])
+
+
+def _datetime(text: str) -> datetime | None:
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        try:
+            parsed = parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+@lru_cache(maxsize=512)
+def _reset_moment(text: str) -> Moment | None:
+    """A reset value: epoch ms, epoch s or delta s (told apart by magnitude), or a datetime."""
+    text = text.strip()
+    value = _number(text)
+    if value is None:
+        return _datetime(text)
+    if value >= _EPOCH_MS:
+        return _epoch(value / 1000)
+    if value >= _EPOCH_S:
+        return _epoch(value)
+    return value
+
+
+def _epoch(seconds: float) -> datetime | None:
+    try:
+        return datetime.fromtimestamp(seconds, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+@lru_cache(maxsize=512)
+def _retry_after(text: str) -> Moment | None:
+    """`Retry-After`: delay seconds (possibly fractional) or an HTTP-date."""
+    text = text.strip()
+    value = _number(text)
+    if value is not None:
+        return _finite_seconds(value)
+    return _datetime(text)
+
+
+def _items(text: str) -> list[tuple[str, dict[str, str]]]:
+    """Structured-field list `a;k=v;k2=v2, b;k=v` -> [(a, {k: v, ...}), ...] (quotes dropped)."""
+    items = []
+    for member in text.split(","):
+        head, *params = member.split(";")
+        args = {}
+        for param in params:
+            key, _, value = param.partition("=")
+            args[key.strip().lower()] = value.strip().strip('"')
+        items.append((head.strip().strip('"'), args))
+    return items
+
+
+class _Collected:
+    """The facts gathered so far; the first header that yields a value wins."""
+
+    def __init__(self) -> None:
+        self.limit: int | None = None
+        self.remaining: int | None = None
+        self.window: float | None = None
+        self.reset: Moment | None = None
+        self.retry: list[Moment] = []
+        self.unparsed: list[str] = []
+
+    def take(
+        self,
+        name: str,
+        *,
+        limit: int | None = None,
+        remaining: int | None = None,
+        window: float | None = None,
+        reset: Moment | None = None,
+    ) -> None:
+        """Keep what one header yielded; a header that yielded nothing is listed as unparsed."""
+        if limit is None and remaining is None and window is None and reset is None:
+            self.unparsed.append(name)
+        self.limit = self.limit if self.limit is not None else limit
+        self.remaining = self.remaining if self.remaining is not None else remaining
+        self.window = self.window if self.window is not None else window
+        self.reset = self.reset if self.reset is not None else reset
+
+    def take_retry(self, name: str, moment: Moment | None) -> None:
+        if moment is None:
+            self.unparsed.append(name)
+        else:
+            self.retry.append(moment)
+
+
+def _parse_ratelimit_field(name: str, value: str, policy: str | None, out: _Collected) -> None:
+    """`RateLimit`: combined `limit=, remaining=, reset=` or structured `"p";r=;t=`."""
+    items = _items(value)
+    if "=" in items[0][0]:  # combined form: each member is key=value
+        pairs = {}
+        for member in value.split(","):
+            key, _, raw = member.partition("=")
+            pairs[key.strip().lower()] = raw.strip()
+        reset = _reset_moment(pairs["reset"]) if "reset" in pairs else None
+        out.take(
+            name,
+            limit=_integer(pairs.get("limit", "")),
+            remaining=_integer(pairs.get("remaining", "")),
+            reset=reset,
+        )
+        if policy is not None:
+            _parse_policy("ratelimit-policy", policy, None, out)
+        return
+    # Structured form: several policies may be listed; the one with the fewest requests left binds.
+    readable = [(item, args, r) for item, args in items if (r := _integer(args.get("r", ""))) is not None]
+    if not readable:
+        out.take(name)
+        return
+    chosen, args, remaining = min(readable, key=lambda entry: entry[2])
+    out.take(name, remaining=remaining, reset=_reset_moment(args["t"]) if "t" in args else None)
+    if policy is not None:
+        _parse_policy("ratelimit-policy", policy, chosen, out)
+
+
+def _parse_policy(name: str, value: str, wanted: str | None, out: _Collected) -> None:
+    """`RateLimit-Policy`: older `10;w=1` (limit first) or structured `"default";q=100;w=60`."""
+    items = _items(value)
+    item, args = next(((i, a) for i, a in items if i == wanted), items[0])
+    limit = _integer(args["q"]) if "q" in args else _integer(item)
+    out.take(name, limit=limit, window=_duration(args["w"]) if "w" in args else None)
+
+
+def _parse_limit(name: str, value: str, out: _Collected) -> None:
+    """`X-RateLimit-Limit: 100`, `100, 100;w=60`, or Geotab's period form `1m`."""
+    items = _items(value)
+    limit = _integer(items[0][0])
+    periods = [args.get("w", args.get("window")) for _, args in items]
+    window = next((_duration(p) for p in periods if p is not None), None)
+    if limit is None and window is None:
+        window = _duration(items[0][0])
+    out.take(name, limit=limit, window=window)
+
+
+def _parse_suffix(name: str, suffix: str, value: str, out: _Collected) -> None:
+    """The `-limit`, `-remaining`, `-reset`, ... members of the X- and IETF families."""
+    if suffix == "limit":
+        _parse_limit(name, value, out)
+    elif suffix == "remaining":
+        out.take(name, remaining=_integer(value))
+    elif suffix == "reset":
+        out.take(name, reset=_reset_moment(value))
+    elif suffix == "retry-after-seconds":
+        out.take_retry(name, _retry_after(value))
+    elif suffix == "retry-at":
+        out.take_retry(name, _reset_moment(value))
+    # Anything else (-used, -resource, ...) is kept raw: there is nothing to compute from it.
+
+
+def _absolute(moment: Moment | None, at: datetime) -> datetime | None:
+    if moment is None or isinstance(moment, datetime):
+        return moment
+    try:
+        return at + timedelta(seconds=moment)
+    except OverflowError:
+        return None
+
+
+@lru_cache(maxsize=256)
+def header_kind(name: str) -> HeaderKind | None:
+    """Whether an allow-listed header carries a request ID or rate-limit facts (None: neither)."""
+    lowered = name.strip().lower()
+    if lowered in REQUEST_ID_HEADERS:
+        return "request_id"
+    return "rate_limit" if is_allowed_header(lowered) else None
+
+
+def has_rate_limit_headers(headers: Mapping[str, str]) -> bool:
+    return any(header_kind(name) == "rate_limit" for name in headers)
+
+
+def rate_limit_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """The rate-limit headers (request IDs and non-allow-listed headers excluded), lowercased names."""
+    return {
+        name.strip().lower(): value for name, value in headers.items() if header_kind(name) == "rate_limit"
+    }
+
+
+def parse_rate_limit(
+    headers: Mapping[str, str], *, log_id: str, at: datetime, now: datetime, throttled: bool
+) -> RateLimitFacts | None:
+    """Facts from one attempt's headers, or None when it had no rate-limit header.
+
+    `at` is the attempt's own time (relative values count from it); `throttled` says the attempt was a
+    429, which makes a window reset the retry moment even when `remaining` is missing.
+    """
+    found = rate_limit_headers(headers)
+    if not found:
+        return None
+    out = _Collected()
+    # Fixed order so that when several families disagree the result does not depend on header order.
+    for name in sorted(found, key=lambda n: (not n.startswith("ratelimit"), n)):
+        value = found[name]
+        if len(value) > _MAX_VALUE:
+            out.take(name)
+        elif name == "retry-after":
+            out.take_retry(name, _retry_after(value))
+        elif name == "ratelimit":
+            _parse_ratelimit_field(name, value, found.get("ratelimit-policy"), out)
+        elif name == "ratelimit-policy":
+            if "ratelimit" not in found:  # else read together with `RateLimit` to match policy names
+                _parse_policy(name, value, None, out)
+        else:
+            prefix = next((p for p in _SUFFIXED_PREFIXES if name.startswith(p)), None)
+            if prefix is not None:
+                _parse_suffix(name, name[len(prefix) :], value, out)
+    return _facts(found, out, log_id=log_id, at=at, now=now, throttled=throttled)
+
+
+def _facts(
+    found: dict[str, str], out: _Collected, *, log_id: str, at: datetime, now: datetime, throttled: bool
+) -> RateLimitFacts:
+    reset_at = _absolute(out.reset, at)
+    explicit = [moment for moment in (_absolute(m, at) for m in out.retry) if moment is not None]
+    retry_at = max(explicit) if explicit else None
+    if retry_at is None and reset_at is not None and (out.remaining == 0 or throttled):
+        retry_at = reset_at  # an exhausted window may be used again once it resets
+    facts = RateLimitFacts(
+        log_id=log_id,
+        observed_at=at,
+        limit=out.limit,
+        remaining=out.remaining,
+        window_seconds=out.window,
+        reset_at=reset_at,
+        retry_at=retry_at,
+        raw={clean(name, 60): clean(value, 120) for name, value in list(found.items())[:_MAX_RAW_HEADERS]},
+        unparsed=[clean(name, 60) for name in out.unparsed],
+    )
+    if retry_at is not None:
+        facts.retry_after_seconds = round((retry_at - at).total_seconds(), 3)
+        facts.retry_at_passed = retry_at <= now
+        facts.seconds_until_retry = round(max((retry_at - now).total_seconds(), 0.0), 3)
+    return facts

@@ -1,0 +1,23 @@
+"""Which TSP response headers may leave this server.
+
+Catena says it redacts `response_headers` to rate-limit headers and request IDs; we enforce the same
+allow-list ourselves so that a future Catena change (or a bug) can never leak an `Authorization` or
+`Set-Cookie` value through us.
+"""
+
+REQUEST_ID_HEADERS = ("x-request-id", "x-correlation-id", "x-trace-id")
+_RATE_LIMIT_PREFIXES = ("x-ratelimit-", "x-rate-limit-", "ratelimit-")
+_RATE_LIMIT_NAMES = ("retry-after", "ratelimit")
+
+
+def is_allowed_header(name: str) -> bool:
+    lowered = name.strip().lower()
+    return (
+        lowered in REQUEST_ID_HEADERS
+        or lowered in _RATE_LIMIT_NAMES
+        or lowered.startswith(_RATE_LIMIT_PREFIXES)
+    )
+
+
+def allowed_headers(headers: dict[str, str]) -> dict[str, str]:
+    return {name: value for name, value in headers.items() if is_allowed_header(name)}

@@ -1,0 +1,90 @@
+"""Tolerant models of Catena's provisional resource-operation payload.
+
+The endpoint is provisional: fields may be renamed or added and enums grow (new TSPs, resources, error
+types, statuses). So enums are plain strings, unknown fields are kept (`extra="allow"`), and every field the
+OpenAPI marks optional may be absent. Only what we cannot work without is required.
+"""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from tools.headers import allowed_headers
+
+# The values Catena documents today; anything else is still accepted and shown verbatim.
+KNOWN_ERROR_TYPES = ("auth", "validation", "network", "tsp")
+KNOWN_OPERATION_STATUSES = ("pending", "success", "failed")
+
+
+def _as_utc(value: datetime) -> datetime:
+    # Catena (FastAPI) may serialise naive datetimes; they are UTC.
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class ResourceOperationLog(BaseModel):
+    """One attempt to carry out the operation against the TSP."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str = Field(description="Log entry ID.")
+    created_at: datetime = Field(description="When the attempt was recorded (UTC).")
+    updated_at: datetime | None = None
+    resource_operation_id: str | None = None
+    status: str = Field(description="success | failed (other values are passed through).")
+    error_type: str | None = Field(
+        default=None, description="auth | validation | network | tsp (other values are passed through)."
+    )
+    error_details: str | None = Field(default=None, description="Text from the TSP or Catena: untrusted.")
+    response_status_code: int | None = Field(default=None, description="HTTP status the TSP returned.")
+    response_headers: dict[str, str] | None = Field(
+        default=None, description="Rate-limit and request-ID headers only; anything else is dropped."
+    )
+
+    _utc_created = field_validator("created_at")(_as_utc)
+
+    @field_validator("updated_at")
+    @classmethod
+    def _utc_updated(cls, value: datetime | None) -> datetime | None:
+        return None if value is None else _as_utc(value)
+
+    @field_validator("response_headers", mode="before")
+    @classmethod
+    def _only_safe_headers(cls, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
+        as_text = {str(k): v if isinstance(v, str) else str(v) for k, v in value.items() if v is not None}
+        return allowed_headers(as_text)
+
+
+class ResourceOperation(BaseModel):
+    """A write-back Catena forwards to a fleet's TSP, with one log per attempt."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str = Field(description="Resource operation ID.")
+    connection_id: str = Field(description="The connection (one fleet + one TSP) it belongs to.")
+    created_at: datetime
+    updated_at: datetime | None = None
+    partner_id: str | None = None
+    fleet_ref: str | None = None
+    source_name: str | None = Field(default=None, description="The TSP, e.g. samsara, motive, geotab.")
+    resource: str | None = Field(default=None, description="e.g. vehicle, user, message.")
+    resource_id: str | None = None
+    source_id: str | None = None
+    operation_type: str | None = Field(default=None, description="create | update.")
+    status: str = Field(description="pending | success | failed (other values are passed through).")
+    payload: dict[str, Any] | None = None
+    logs: list[ResourceOperationLog] = Field(default_factory=list)
+
+    _utc_created = field_validator("created_at")(_as_utc)
+
+    @field_validator("updated_at")
+    @classmethod
+    def _utc_updated(cls, value: datetime | None) -> datetime | None:
+        return None if value is None else _as_utc(value)
+
+    @field_validator("logs", mode="before")
+    @classmethod
+    def _null_logs(cls, value: Any) -> Any:
+        return [] if value is None else value
