@@ -48,7 +48,7 @@ async def tool_reference() -> str:
         lines.append("")
     lines += ["### Prompts", ""]
     for prompt in prompts:
-        arguments = ", ".join(f"`{argument.name}`" for argument in prompt.arguments or [])
+        arguments = ", ".join(argument.name for argument in prompt.arguments or [])
         lines.append(f"- `{prompt.name}({arguments})`: {prompt.description}")
     lines += ["", "### Resources", ""]
     for resource in resources:

@@ -42,7 +42,8 @@ def register_resources(mcp: MCPServer[Any]) -> None:
         try:
             operation = await state.catena.get_resource_operation(*ids)
         except CatenaError as error:
-            raise ResourceError(error.message) from None
+            missing = error.status == 404
+            raise (ResourceNotFoundError if missing else ResourceError)(error.message) from None
         return json.dumps(explain(operation, state, max_logs=20).structured())
 
     @mcp.resource(

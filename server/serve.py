@@ -5,6 +5,8 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Literal
 
+from pydantic import AnyHttpUrl, SecretStr
+
 from server.auth import StaticTokenVerifier, auth_settings, is_loopback
 from server.config import Settings
 
@@ -30,12 +32,13 @@ async def demo_settings(settings: Settings) -> AsyncIterator[Settings]:
     from simulator.running import running_simulator
 
     async with running_simulator() as sim:
+        # model_copy does not validate, so every value must already have its field's type.
         yield settings.model_copy(
             update={
-                "catena_base_url": sim.base_url,
-                "catena_token_url": sim.token_url,
+                "catena_base_url": AnyHttpUrl(sim.base_url),
+                "catena_token_url": AnyHttpUrl(sim.token_url),
                 "catena_client_id": sim.client_id,
-                "catena_client_secret": sim.client_secret,
+                "catena_client_secret": SecretStr(sim.client_secret),
                 "catena_access_token": None,
             }
         )
