@@ -73,8 +73,14 @@ async def serve(settings: Settings, transport: Transport, host: str, port: int, 
         else:
             app = mcp.streamable_http_app(host=host)
             path = "/mcp"
+        # log_config=None: uvicorn logs through our stderr handler (and its traceback filter).
         config = uvicorn.Config(
-            app, host=host, port=port, log_level=settings.catena_mcp_log_level.lower(), access_log=False
+            app,
+            host=host,
+            port=port,
+            log_level=settings.catena_mcp_log_level.lower(),
+            log_config=None,
+            access_log=False,
         )
         print(f"catena-mcp: serving {transport} on http://{host}:{port}{path}", file=sys.stderr, flush=True)
         await uvicorn.Server(config).serve()

@@ -1,0 +1,267 @@
+"""The installed `catena-mcp` commands: `demo`, `diagnose`, and serving the built-in simulator (`--demo`)."""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from inline_snapshot import snapshot
+
+from simulator import SimulatorHandle
+from tests.e2e.helpers import TOOL, arguments, run, server_env, stdio_server, text_of
+from tools.resource_operation import SIMULATED_BANNER
+
+
+def ids(sim: SimulatorHandle, key: str) -> list[str]:
+    ref = sim.operations[key]
+    return [ref.connection_id, ref.operation_id]
+
+
+def test_demo_prints_three_diagnosed_operations(tmp_path: Path) -> None:
+    result = run(["demo"], env={}, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    output = re.sub(r"http://127\.0\.0\.1:\d+", "http://127.0.0.1:PORT", result.stdout)
+    headings = [line for line in output.splitlines() if line.startswith(("Catena simulator", "Tools:", TOOL))]
+    assert headings == snapshot(
+        [
+            "Catena simulator on http://127.0.0.1:PORT; spawning `catena-mcp` on stdio.",
+            "Tools: get_resource_operation",
+            "get_resource_operation  (success_after_retries)",
+            "get_resource_operation  (rate_limit_x_variants)",
+            "get_resource_operation  (failed_validation)",
+        ]
+    )
+    assert output == snapshot("""\
+Catena simulator on http://127.0.0.1:PORT; spawning `catena-mcp` on stdio.
+Tools: get_resource_operation
+
+──────────────────────────────────────────────────────────────────────────────
+get_resource_operation  (success_after_retries)
+──────────────────────────────────────────────────────────────────────────────
+**Succeeded** after 3 attempts: update user on motive at 2026-11-20T10:31:03Z, after failures network (no HTTP status), tsp (HTTP 503).
+
+**TSP:** `motive` · **Resource:** `user` · **Operation:** `update` · **Status:** `success`  \n\
+**Operation ID:** `df1f7109-81e6-59a6-9762-0c4636ea2826` · **Connection ID:** `b7e1c3a9-6f2d-4b8e-a5c1-9d3f7e2b6a40` · **Fleet ref:** `rio-grande-haulage`  \n\
+**Created:** 2026-11-20T10:28:11Z · **Updated:** 2026-11-20T10:31:04Z  \n\
+**Resource ID:** `c41e8a2f-7b3d-4e9c-a1f5-6d2b8e0c4a7f` · **Source ID (in the TSP):** `4417729`  \n\
+**Attempts:** 3 (2 failed, 1 succeeded), 2026-11-20T10:28:42Z → 2026-11-20T10:31:03Z (2 min 21 s)  \n\
+**Progression:** the outcome changed 2 times: network ×1 → tsp 503 ×1 → success ×1
+
+**Failures by kind** (most recent first):
+| Error type | HTTP | Count | First seen | Last seen | Latest details |
+|---|---|---|---|---|---|
+| `tsp` | 503 | 1 | 2026-11-20T10:29:31Z | 2026-11-20T10:29:31Z | `503 Service Unavailable: upstream maintenance window` |
+| `network` | - | 1 | 2026-11-20T10:28:42Z | 2026-11-20T10:28:42Z | `ReadTimeout: no response from api.gomotive.com within 30s` |
+
+**Rate limits:**
+- tsp 503, attempt at 2026-11-20T10:29:31Z: retry after 1 min 29 s, at 2026-11-20T10:31:00Z (already passed) · raw: `retry-after: Fri, 20 Nov 2026 10:31:00 GMT`
+
+**Request IDs to quote:**
+- `mtv-7f2a91c0e4` (x-request-id, attempt 2 at 2026-11-20T10:29:31Z, tsp 503)
+
+**Next steps:**
+1. Nothing to do: Catena's automatic retries got the write through; look into the earlier failures only if they recur.
+
+──────────────────────────────────────────────────────────────────────────────
+get_resource_operation  (rate_limit_x_variants)
+──────────────────────────────────────────────────────────────────────────────
+**Failed** after 3 attempts: create user on samsara; latest failure tsp (HTTP 429) at 2026-11-20T11:09:58Z; earlier: tsp (HTTP 502), tsp (HTTP 503).
+
+**TSP:** `samsara` · **Resource:** `user` · **Operation:** `create` · **Status:** `failed`  \n\
+**Operation ID:** `77902716-cba2-5613-8215-5ac09f4f3492` · **Connection ID:** `8d4f2b6e-1a3c-4e5d-9f7b-2c6a8e0d4b1f` · **Fleet ref:** `acme-freight`  \n\
+**Created:** 2026-11-20T10:00:00Z · **Updated:** 2026-11-20T11:10:00Z  \n\
+**Attempts:** 3 (3 failed, 0 succeeded), 2026-11-20T10:00:03Z → 2026-11-20T11:09:58Z (1 h 9 min)  \n\
+**Progression:** the outcome changed 2 times: tsp 502 ×1 → tsp 503 ×1 → tsp 429 ×1
+
+**Failures by kind** (most recent first):
+| Error type | HTTP | Count | First seen | Last seen | Latest details |
+|---|---|---|---|---|---|
+| `tsp` | 429 | 1 | 2026-11-20T11:09:58Z | 2026-11-20T11:09:58Z | `Too many requests` |
+| `tsp` | 503 | 1 | 2026-11-20T10:30:00Z | 2026-11-20T10:30:00Z | `503 Service Unavailable` |
+| `tsp` | 502 | 1 | 2026-11-20T10:00:03Z | 2026-11-20T10:00:03Z | `502 Bad Gateway` |
+
+**Rate limits:**
+- tsp 429, attempt at 2026-11-20T11:09:58Z: retry after 32 s, at 2026-11-20T11:10:30Z (already passed) · limit 100 per 1 min · 0 remaining · raw: `x-ratelimit-limit: 100, 100;w=60; x-ratelimit-remaining: 0; x-ratelimit-reset: 1795173060; x-ratelimit-retry-at: 179517…`
+- tsp 503, attempt at 2026-11-20T10:30:00Z: retry after 1 min, at 2026-11-20T10:31:00Z (already passed) · limit 25 · 0 remaining · raw: `x-ratelimit-limit: 25; x-ratelimit-remaining: 0; x-ratelimit-reset: 1795170660000`
+- 1 more omitted
+
+**Request IDs to quote:**
+- `sam-4410ab` (x-request-id, attempt 3 at 2026-11-20T11:09:58Z, tsp 429)
+
+**Next steps:**
+1. The TSP throttled the requests (HTTP 429): wait until 2026-11-20T11:10:30Z (already passed) before issuing the write again, and pace writes on this connection.
+2. TSP-side outage or server error (HTTP 5xx): transient, retry later; if it persists, report it to the TSP quoting the request IDs.
+3. There is no retry endpoint: once the cause is fixed, issue the same write again (it becomes a new operation). Catena retries async writes by itself but never retries a sync write (is_sync=true).
+4. When contacting the TSP's or Catena's support, quote the request IDs listed with the failures.
+
+──────────────────────────────────────────────────────────────────────────────
+get_resource_operation  (failed_validation)
+──────────────────────────────────────────────────────────────────────────────
+**Failed** after 2 attempts: create user on geotab; latest failure validation (HTTP 422) at 2026-11-20T09:02:39Z.
+
+**TSP:** `geotab` · **Resource:** `user` · **Operation:** `create` · **Status:** `failed`  \n\
+**Operation ID:** `b21e7890-91c6-54b7-bb1a-aa2f8cc81e48` · **Connection ID:** `e2a6d8f4-7b1c-4a3e-8d9f-5b0c2e4a6f17` · **Fleet ref:** `northwind-logistics`  \n\
+**Created:** 2026-11-20T09:02:00Z · **Updated:** 2026-11-20T09:02:40Z  \n\
+**Attempts:** 2 (2 failed, 0 succeeded), 2026-11-20T09:02:05Z → 2026-11-20T09:02:39Z (34 s)  \n\
+**Progression:** the same failure repeated: validation 422 ×2
+
+**Failures by kind** (most recent first):
+| Error type | HTTP | Count | First seen | Last seen | Latest details |
+|---|---|---|---|---|---|
+| `validation` | 422 | 2 | 2026-11-20T09:02:05Z | 2026-11-20T09:02:39Z | `ArgumentException: Name 'j.oneil' is invalid: user names must be e-mail addresses; licenseNumber exceeds 16 characters` |
+
+**Rate limits:**
+- validation 422, attempt at 2026-11-20T09:02:39Z: window resets at 2026-11-20T09:03:00Z · window 1 min · 1497 remaining · raw: `x-rate-limit-limit: 1m; x-rate-limit-remaining: 1497; x-rate-limit-reset: 2026-11-20T09:03:00.0000000Z`
+
+**Request IDs to quote:**
+- `gt-0a9f` (x-request-id, attempt 2 at 2026-11-20T09:02:39Z, validation 422)
+- `gt-0a91` (x-request-id, attempt 1 at 2026-11-20T09:02:05Z, validation 422)
+
+**Next steps:**
+1. The TSP rejected the payload: fix the fields named in the latest error details (formats and limits differ per TSP), then issue the write again.
+2. There is no retry endpoint: once the cause is fixed, issue the same write again (it becomes a new operation). Catena retries async writes by itself but never retries a sync write (is_sync=true).
+3. When contacting the TSP's or Catena's support, quote the request IDs listed with the failures.
+
+──────────────────────────────────────────────────────────────────────────────
+All simulated. Wire it into a client with: catena-mcp --demo
+""")
+
+
+def test_diagnose_prints_what_the_tool_says_with_and_without_demo(
+    sim: SimulatorHandle, tmp_path: Path
+) -> None:
+    """`--demo` needs no credentials and says what a configured `diagnose` says, under the banner.
+
+    The `--demo` run starts its own simulator (same catalogue, so same IDs); `sim` serves the other.
+    """
+    result = run(["diagnose", *ids(sim, "success_first_time")], env=server_env(sim), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert result.stdout == snapshot("""\
+**Succeeded** on the first attempt: create vehicle on samsara at 2026-11-20T09:00:01Z.
+
+**TSP:** `samsara` · **Resource:** `vehicle` · **Operation:** `create` · **Status:** `success`  \n\
+**Operation ID:** `f0015e2d-f5c9-5b78-aa0e-f8ad250f9011` · **Connection ID:** `8d4f2b6e-1a3c-4e5d-9f7b-2c6a8e0d4b1f` · **Fleet ref:** `acme-freight`  \n\
+**Created:** 2026-11-20T09:00:00Z · **Updated:** 2026-11-20T09:00:02Z  \n\
+**Resource ID:** `5a7c9e1b-3d2f-4a6b-8c0e-1f3d5b7a9c2e` · **Source ID (in the TSP):** `281474982547231`  \n\
+**Attempts:** 1 (0 failed, 1 succeeded), 2026-11-20T09:00:01Z → 2026-11-20T09:00:01Z
+
+**Next steps:**
+1. Nothing to do: the TSP accepted the write.
+""")
+    demo = run(["diagnose", *ids(sim, "success_first_time"), "--demo"], env={}, cwd=tmp_path)
+    assert (demo.returncode, demo.stderr) == (0, "")
+    assert demo.stdout == SIMULATED_BANNER + result.stdout
+    assert sim.stats()["operation_requests"] == 1
+
+
+def test_diagnose_json_prints_the_structured_result_with_and_without_demo(
+    sim: SimulatorHandle, tmp_path: Path
+) -> None:
+    args = ["diagnose", *ids(sim, "success_first_time"), "--json", "--max-logs", "0"]
+    result = run(args, env=server_env(sim), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    demo = run([*args, "--demo"], env={}, cwd=tmp_path)
+    assert (demo.returncode, demo.stderr) == (0, "")
+    assert json.loads(demo.stdout) == json.loads(result.stdout)
+    assert json.loads(result.stdout) == snapshot(
+        {
+            "operation": {
+                "id": "f0015e2d-f5c9-5b78-aa0e-f8ad250f9011",
+                "connection_id": "8d4f2b6e-1a3c-4e5d-9f7b-2c6a8e0d4b1f",
+                "created_at": "2026-11-20T09:00:00.412000Z",
+                "updated_at": "2026-11-20T09:00:02.118000Z",
+                "partner_id": "3c9e7b1a-5d2f-4e8a-b6c4-0f1e2d3c4b5a",
+                "fleet_ref": "acme-freight",
+                "source_name": "samsara",
+                "resource": "vehicle",
+                "resource_id": "5a7c9e1b-3d2f-4a6b-8c0e-1f3d5b7a9c2e",
+                "source_id": "281474982547231",
+                "operation_type": "create",
+                "status": "success",
+                "payload": {
+                    "name": "Truck 1042",
+                    "vin": "1FUJGLDR5CLBP8834",
+                    "license_plate": "7XKD193",
+                    "make": "Freightliner",
+                    "model": "Cascadia",
+                    "year": 2022,
+                    "external_ids": {"erp_id": "V-1042"},
+                },
+                "logs": [],
+            },
+            "diagnosis": {
+                "verdict": "succeeded_first_time",
+                "summary": "Succeeded on the first attempt: create vehicle on samsara at 2026-11-20T09:00:01Z.",
+                "operation_status": "success",
+                "attempts": {
+                    "total": 1,
+                    "failed": 0,
+                    "succeeded": 1,
+                    "other": 0,
+                    "first_at": "2026-11-20T09:00:01.907000Z",
+                    "last_at": "2026-11-20T09:00:01.907000Z",
+                    "span_seconds": 0.0,
+                },
+                "failure_groups": [],
+                "failure_groups_omitted": 0,
+                "progression": {
+                    "kind": "no_failures",
+                    "changes": 0,
+                    "phases": [
+                        {
+                            "succeeded": True,
+                            "error_type": None,
+                            "status_code": None,
+                            "count": 1,
+                            "from_attempt": 1,
+                            "to_attempt": 1,
+                        }
+                    ],
+                    "phases_omitted": 0,
+                },
+                "rate_limit": None,
+                "next_steps": ["Nothing to do: the TSP accepted the write."],
+                "notes": [],
+            },
+            "logs_omitted": 1,
+        }
+    )
+
+
+def test_diagnose_refuses_bad_input(sim: SimulatorHandle, tmp_path: Path) -> None:
+    connection, operation = ids(sim, "success_first_time")
+    cases = {
+        "bad connection UUID": ["not-a-uuid", operation, "--demo"],
+        "bad operation UUID": [connection, "../../etc/passwd", "--demo"],
+        "unknown operation": [connection, "00000000-0000-4000-8000-000000000000"],
+    }
+    outcomes = {}
+    for case, args in cases.items():
+        result = run(["diagnose", *args], env=server_env(sim), cwd=tmp_path)
+        outcomes[case] = (result.returncode, result.stdout, result.stderr)
+    assert outcomes == snapshot(
+        {
+            "bad connection UUID": (2, "", "catena-mcp diagnose: both IDs must be UUIDs.\n"),
+            "bad operation UUID": (2, "", "catena-mcp diagnose: both IDs must be UUIDs.\n"),
+            "unknown operation": (
+                1,
+                "",
+                "catena-mcp diagnose: No resource operation 00000000-0000-4000-8000-000000000000 on connection 8d4f2b6e-1a3c-4e5d-9f7b-2c6a8e0d4b1f: check both IDs; an operation belongs to exactly one connection.\n",
+            ),
+        }
+    )
+
+
+@pytest.mark.anyio
+async def test_serving_demo_data_over_stdio(sim: SimulatorHandle, tmp_path: Path) -> None:
+    """`catena-mcp --demo`, which the demo tells users to wire into their client, answers like the real thing."""
+    async with stdio_server(sim, tmp_path, args=["--demo"], env={}) as client:
+        assert client.instructions is not None
+        assert client.instructions.endswith("all data is simulated.")
+        result = await client.call_tool(TOOL, arguments(sim, "success_first_time"))
+        assert result.is_error is False, text_of(result)
+        assert text_of(result).startswith(SIMULATED_BANNER + "**Succeeded** on the first attempt")
+    # It read its own simulator, not the reference one.
+    assert sim.stats()["operation_requests"] == 0
