@@ -1,5 +1,6 @@
 """The tool's surface and its successful answers, in-process against a fake Catena."""
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -10,6 +11,7 @@ from inline_snapshot import snapshot
 from mcp import Client
 from mcp.server import MCPServer
 
+from simulator.catalogue import load_catalogue
 from tests.fakes import CLIENT_SECRET, FakeCatena, Sleeps, catena_error
 from tests.operations import FAILED_BY_ERROR_TYPE, SUCCEEDED_AFTER_RETRY, log, operation
 from tests.test_tool_errors import ARGS, call
@@ -1043,3 +1045,30 @@ async def test_concurrent_calls_share_one_token_refresh(server_factory: ServerFa
     assert all(r.get("isError") is False for r in results)
     assert len(fake.token_requests) == 1
     assert len(fake.operation_requests) == 20
+
+
+async def test_five_thousand_logs_stay_small(server_factory: ServerFactory) -> None:
+    big = load_catalogue()["thousands_of_logs"]
+    fake = FakeCatena({**big, "id": ARGS["resource_operation_id"], "connection_id": ARGS["connection_id"]})
+    result = await call(server_factory(fake))
+    text = result["content"][0]["text"]
+    assert len(text) < 6000
+    patterns = [
+        (g["error_type"], g["status_code"], g["count"])
+        for g in result["structuredContent"]["diagnosis"]["failure_groups"]
+    ]
+    assert sorted(patterns, key=str) == snapshot(
+        [
+            ("auth", 401, 1200),
+            ("network", None, 600),
+            ("tsp", 429, 1015),
+            ("tsp", 502, 300),
+            ("tsp", 503, 1200),
+            ("validation", 422, 685),
+        ]
+    )
+    for error_type, status, count in patterns:
+        row = f"| `{error_type}` | {status if status is not None else '-'} | {count} |"
+        assert row in text
+    assert sum(count for *_, count in patterns) == len(big["logs"])
+    assert len(json.dumps(result["structuredContent"])) < 200_000
