@@ -57,15 +57,27 @@ class CatenaClient:
         self._clock = clock
         self._jitter = jitter
         self._now = now
-        self._http = httpx.AsyncClient(
-            transport=transport,
-            timeout=httpx.Timeout(settings.catena_timeout),
-            headers={"User-Agent": f"catena-mcp/{__version__}", "Accept": "application/json"},
-            follow_redirects=False,
-        )
+        self._transport = transport
+        self._client: httpx.AsyncClient | None = None
+        self._closed = False
         self._token: str | None = None
         self._token_expires_at = 0.0
         self._token_lock = anyio.Lock()
+
+    @property
+    def _http(self) -> httpx.AsyncClient:
+        # Built on first use, not at start-up: its TLS context (loading the CA bundle) takes ~30 ms, 5% of the
+        # stdio cold start, and an MCP client spawning the server need not wait for it to list the tools.
+        if self._client is None:
+            if self._closed:
+                raise RuntimeError("Cannot send a request, as the client has been closed.")
+            self._client = httpx.AsyncClient(
+                transport=self._transport,
+                timeout=httpx.Timeout(self._settings.catena_timeout),
+                headers={"User-Agent": f"catena-mcp/{__version__}", "Accept": "application/json"},
+                follow_redirects=False,
+            )
+        return self._client
 
     async def __aenter__(self) -> "CatenaClient":
         return self
@@ -74,7 +86,9 @@ class CatenaClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        self._closed = True
+        if self._client is not None:
+            await self._client.aclose()
 
     async def get_resource_operation(self, connection_id: UUID, operation_id: UUID) -> ResourceOperation:
         url = (
