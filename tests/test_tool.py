@@ -100,23 +100,22 @@ async def test_success_after_retry(server_factory: ServerFactory) -> None:
                     "text": """\
 **Succeeded** after 2 attempts: update vehicle on samsara at 2026-11-20T10:02:00Z, after failures tsp (HTTP 429).
 
-**TSP:** `samsara` · **Resource:** `vehicle` · **Operation:** `update` · **Status:** `success`  \n\
-**Operation ID:** `3c9e1f20-8b4d-4a6e-b7c5-2d1e0f9a8b77` · **Connection ID:** `7b2d0c4e-3f7a-4d0b-9c1e-5a6f8e9d0a11` · **Fleet ref:** `acme-logistics`  \n\
-**Created:** 2026-11-20T09:59:58Z · **Updated:** 2026-11-20T10:30:00Z  \n\
+**TSP:** `samsara` · **Resource:** `vehicle` · **Operation:** `update` · **Status:** `success` · **Fleet ref:** `acme-logistics`  \n\
+**Created:** 2026-11-20T09:59:58Z (undated times below: this day, UTC) · **Updated:** 10:30:00Z  \n\
 **Resource ID:** `9d8c7b6a-5f4e-4d3c-8b2a-190817263544` · **Source ID (in the TSP):** `281474977292042`  \n\
-**Attempts:** 2 (1 failed, 1 succeeded), 2026-11-20T10:01:00Z → 2026-11-20T10:02:00Z (1 min)  \n\
+**Attempts:** 2 (1 failed, 1 succeeded), 10:01:00Z → 10:02:00Z (1 min)  \n\
 **Progression:** one failed attempt: tsp 429 ×1 → success ×1
 
 **Failures by kind** (most recent first):
-| Error type | HTTP | Count | First seen | Last seen | Latest details |
-|---|---|---|---|---|---|
-| `tsp` | 429 | 1 | 2026-11-20T10:01:00Z | 2026-11-20T10:01:00Z | `Rate limit exceeded` |
+| Error type | HTTP | Count | Seen | Latest details |
+|---|---|---|---|---|
+| `tsp` | 429 | 1 | 10:01:00Z | `Rate limit exceeded` |
 
 **Rate limits:**
-- tsp 429, attempt at 2026-11-20T10:01:00Z: retry after 30 s, at 2026-11-20T10:01:30Z (already passed) · raw: `retry-after: 30`
+- tsp 429 at 10:01:00Z: retry after 30 s, at 10:01:30Z (already passed) · raw: `retry-after: 30`
 
 **Request IDs to quote:**
-- `req-aa11` (x-request-id, attempt 1 at 2026-11-20T10:01:00Z, tsp 429)
+- `req-aa11`: attempt 1, 10:01:00Z, tsp 429
 
 **Next steps:**
 1. Nothing to do: Catena's automatic retries got the write through; look into the earlier failures only if they recur.\
@@ -283,20 +282,19 @@ async def test_each_error_type(server_factory: ServerFactory, error_type: str) -
                             "text": """\
 **Failed** after 1 attempt: update vehicle on samsara; latest failure auth (HTTP 401) at 2026-11-20T10:01:00Z.
 
-**TSP:** `samsara` · **Resource:** `vehicle` · **Operation:** `update` · **Status:** `failed`  \n\
-**Operation ID:** `3c9e1f20-8b4d-4a6e-b7c5-2d1e0f9a8b77` · **Connection ID:** `7b2d0c4e-3f7a-4d0b-9c1e-5a6f8e9d0a11` · **Fleet ref:** `acme-logistics`  \n\
-**Created:** 2026-11-20T09:59:58Z · **Updated:** 2026-11-20T10:30:00Z  \n\
-**Attempts:** 1 (1 failed, 0 succeeded), 2026-11-20T10:01:00Z → 2026-11-20T10:01:00Z  \n\
+**TSP:** `samsara` · **Resource:** `vehicle` · **Operation:** `update` · **Status:** `failed` · **Fleet ref:** `acme-logistics`  \n\
+**Created:** 2026-11-20T09:59:58Z (undated times below: this day, UTC) · **Updated:** 10:30:00Z  \n\
+**Attempts:** 1 (1 failed), 10:01:00Z  \n\
 **Progression:** one failed attempt: auth 401 ×1
 
 **Failures by kind** (most recent first):
-| Error type | HTTP | Count | First seen | Last seen | Latest details |
-|---|---|---|---|---|---|
-| `auth` | 401 | 1 | 2026-11-20T10:01:00Z | 2026-11-20T10:01:00Z | `OAuth token revoked by the fleet admin` |
+| Error type | HTTP | Count | Seen | Latest details |
+|---|---|---|---|---|
+| `auth` | 401 | 1 | 10:01:00Z | `OAuth token revoked by the fleet admin` |
 
 **Next steps:**
 1. The TSP rejected the connection's credentials: the fleet must re-authorize this connection with its TSP; every write fails until it does.
-2. There is no retry endpoint: once the cause is fixed, issue the same write again (it becomes a new operation). Catena retries async writes by itself but never retries a sync write (is_sync=true).\
+2. There is no retry endpoint: once the cause is fixed, issue the write again (a new operation). Catena never retries sync writes (is_sync=true).\
 """,
                         }
                     ],
@@ -375,7 +373,7 @@ async def test_each_error_type(server_factory: ServerFactory, error_type: str) -
                             "rate_limit": None,
                             "next_steps": [
                                 "The TSP rejected the connection's credentials: the fleet must re-authorize this connection with its TSP; every write fails until it does.",
-                                "There is no retry endpoint: once the cause is fixed, issue the same write again (it becomes a new operation). Catena retries async writes by itself but never retries a sync write (is_sync=true).",
+                                "There is no retry endpoint: once the cause is fixed, issue the write again (a new operation). Catena never retries sync writes (is_sync=true).",
                             ],
                             "notes": [],
                         },
@@ -398,20 +396,19 @@ async def test_each_error_type(server_factory: ServerFactory, error_type: str) -
                             "text": """\
 **Failed** after 1 attempt: update vehicle on samsara; latest failure validation (HTTP 422) at 2026-11-20T10:01:00Z.
 
-**TSP:** `samsara` · **Resource:** `vehicle` · **Operation:** `update` · **Status:** `failed`  \n\
-**Operation ID:** `3c9e1f20-8b4d-4a6e-b7c5-2d1e0f9a8b77` · **Connection ID:** `7b2d0c4e-3f7a-4d0b-9c1e-5a6f8e9d0a11` · **Fleet ref:** `acme-logistics`  \n\
-**Created:** 2026-11-20T09:59:58Z · **Updated:** 2026-11-20T10:30:00Z  \n\
-**Attempts:** 1 (1 failed, 0 succeeded), 2026-11-20T10:01:00Z → 2026-11-20T10:01:00Z  \n\
+**TSP:** `samsara` · **Resource:** `vehicle` · **Operation:** `update` · **Status:** `failed` · **Fleet ref:** `acme-logistics`  \n\
+**Created:** 2026-11-20T09:59:58Z (undated times below: this day, UTC) · **Updated:** 10:30:00Z  \n\
+**Attempts:** 1 (1 failed), 10:01:00Z  \n\
 **Progression:** one failed attempt: validation 422 ×1
 
 **Failures by kind** (most recent first):
-| Error type | HTTP | Count | First seen | Last seen | Latest details |
-|---|---|---|---|---|---|
-| `validation` | 422 | 1 | 2026-11-20T10:01:00Z | 2026-11-20T10:01:00Z | `vin: must be 17 characters` |
+| Error type | HTTP | Count | Seen | Latest details |
+|---|---|---|---|---|
+| `validation` | 422 | 1 | 10:01:00Z | `vin: must be 17 characters` |
 
 **Next steps:**
-1. The TSP rejected the payload: fix the fields named in the latest error details (formats and limits differ per TSP), then issue the write again.
-2. There is no retry endpoint: once the cause is fixed, issue the same write again (it becomes a new operation). Catena retries async writes by itself but never retries a sync write (is_sync=true).\
+1. The TSP rejected the payload: fix the fields named in the latest error details (rules differ per TSP), then issue the write again.
+2. There is no retry endpoint: once the cause is fixed, issue the write again (a new operation). Catena never retries sync writes (is_sync=true).\
 """,
                         }
                     ],
@@ -489,8 +486,8 @@ async def test_each_error_type(server_factory: ServerFactory, error_type: str) -
                             },
                             "rate_limit": None,
                             "next_steps": [
-                                "The TSP rejected the payload: fix the fields named in the latest error details (formats and limits differ per TSP), then issue the write again.",
-                                "There is no retry endpoint: once the cause is fixed, issue the same write again (it becomes a new operation). Catena retries async writes by itself but never retries a sync write (is_sync=true).",
+                                "The TSP rejected the payload: fix the fields named in the latest error details (rules differ per TSP), then issue the write again.",
+                                "There is no retry endpoint: once the cause is fixed, issue the write again (a new operation). Catena never retries sync writes (is_sync=true).",
                             ],
                             "notes": [],
                         },
@@ -513,16 +510,15 @@ async def test_each_error_type(server_factory: ServerFactory, error_type: str) -
                             "text": """\
 **Pending** after 1 attempt: update vehicle on samsara; latest failure network (no HTTP status) at 2026-11-20T10:01:00Z.
 
-**TSP:** `samsara` · **Resource:** `vehicle` · **Operation:** `update` · **Status:** `pending`  \n\
-**Operation ID:** `3c9e1f20-8b4d-4a6e-b7c5-2d1e0f9a8b77` · **Connection ID:** `7b2d0c4e-3f7a-4d0b-9c1e-5a6f8e9d0a11` · **Fleet ref:** `acme-logistics`  \n\
-**Created:** 2026-11-20T09:59:58Z · **Updated:** 2026-11-20T10:30:00Z  \n\
-**Attempts:** 1 (1 failed, 0 succeeded), 2026-11-20T10:01:00Z → 2026-11-20T10:01:00Z  \n\
+**TSP:** `samsara` · **Resource:** `vehicle` · **Operation:** `update` · **Status:** `pending` · **Fleet ref:** `acme-logistics`  \n\
+**Created:** 2026-11-20T09:59:58Z (undated times below: this day, UTC) · **Updated:** 10:30:00Z  \n\
+**Attempts:** 1 (1 failed), 10:01:00Z  \n\
 **Progression:** one failed attempt: network ×1
 
 **Failures by kind** (most recent first):
-| Error type | HTTP | Count | First seen | Last seen | Latest details |
-|---|---|---|---|---|---|
-| `network` | - | 1 | 2026-11-20T10:01:00Z | 2026-11-20T10:01:00Z | `Read timed out after 30 s` |
+| Error type | HTTP | Count | Seen | Latest details |
+|---|---|---|---|---|
+| `network` | - | 1 | 10:01:00Z | `Read timed out after 30 s` |
 
 **Next steps:**
 1. Timeout or connection failure, usually transient: Catena retries async writes itself; if the operation ends failed, issue the write again later.
@@ -628,26 +624,24 @@ async def test_each_error_type(server_factory: ServerFactory, error_type: str) -
                             "text": """\
 **Failed** after 3 attempts: update vehicle on samsara; latest failure tsp (HTTP 503) at 2026-11-20T10:03:00Z.
 
-**TSP:** `samsara` · **Resource:** `vehicle` · **Operation:** `update` · **Status:** `failed`  \n\
-**Operation ID:** `3c9e1f20-8b4d-4a6e-b7c5-2d1e0f9a8b77` · **Connection ID:** `7b2d0c4e-3f7a-4d0b-9c1e-5a6f8e9d0a11` · **Fleet ref:** `acme-logistics`  \n\
-**Created:** 2026-11-20T09:59:58Z · **Updated:** 2026-11-20T10:30:00Z  \n\
-**Attempts:** 3 (3 failed, 0 succeeded), 2026-11-20T10:01:00Z → 2026-11-20T10:03:00Z (2 min)  \n\
+**TSP:** `samsara` · **Resource:** `vehicle` · **Operation:** `update` · **Status:** `failed` · **Fleet ref:** `acme-logistics`  \n\
+**Created:** 2026-11-20T09:59:58Z (undated times below: this day, UTC) · **Updated:** 10:30:00Z  \n\
+**Attempts:** 3 (3 failed), 10:01:00Z → 10:03:00Z (2 min)  \n\
 **Progression:** the same failure repeated: tsp 503 ×3
 
 **Failures by kind** (most recent first):
-| Error type | HTTP | Count | First seen | Last seen | Latest details |
-|---|---|---|---|---|---|
-| `tsp` | 503 | 3 | 2026-11-20T10:01:00Z | 2026-11-20T10:03:00Z | `Service Unavailable` |
+| Error type | HTTP | Count | Seen | Latest details |
+|---|---|---|---|---|
+| `tsp` | 503 | 3 | 10:01:00Z → 10:03:00Z | `Service Unavailable` |
 
 **Request IDs to quote:**
-- `corr-3` (x-correlation-id, attempt 3 at 2026-11-20T10:03:00Z, tsp 503)
-- `corr-2` (x-correlation-id, attempt 2 at 2026-11-20T10:02:00Z, tsp 503)
-- `corr-1` (x-correlation-id, attempt 1 at 2026-11-20T10:01:00Z, tsp 503)
+- `corr-3`: attempt 3, 10:03:00Z, tsp 503
+- `corr-2`: attempt 2, 10:02:00Z, tsp 503
+- `corr-1`: attempt 1, 10:01:00Z, tsp 503
 
 **Next steps:**
-1. TSP-side outage or server error (HTTP 5xx): transient, retry later; if it persists, report it to the TSP quoting the request IDs.
-2. There is no retry endpoint: once the cause is fixed, issue the same write again (it becomes a new operation). Catena retries async writes by itself but never retries a sync write (is_sync=true).
-3. When contacting the TSP's or Catena's support, quote the request IDs listed with the failures.\
+1. TSP outage or server error (HTTP 5xx): usually transient; retry later, and report it to the TSP with the request IDs if it persists.
+2. There is no retry endpoint: once the cause is fixed, issue the write again (a new operation). Catena never retries sync writes (is_sync=true).\
 """,
                         }
                     ],
@@ -769,9 +763,8 @@ async def test_each_error_type(server_factory: ServerFactory, error_type: str) -
                             },
                             "rate_limit": None,
                             "next_steps": [
-                                "TSP-side outage or server error (HTTP 5xx): transient, retry later; if it persists, report it to the TSP quoting the request IDs.",
-                                "There is no retry endpoint: once the cause is fixed, issue the same write again (it becomes a new operation). Catena retries async writes by itself but never retries a sync write (is_sync=true).",
-                                "When contacting the TSP's or Catena's support, quote the request IDs listed with the failures.",
+                                "TSP outage or server error (HTTP 5xx): usually transient; retry later, and report it to the TSP with the request IDs if it persists.",
+                                "There is no retry endpoint: once the cause is fixed, issue the write again (a new operation). Catena never retries sync writes (is_sync=true).",
                             ],
                             "notes": [],
                         },
@@ -825,19 +818,18 @@ async def test_schema_drift_is_tolerated(server_factory: ServerFactory) -> None:
                     "text": """\
 **Unknown status** 'cancelled' after 1 attempt: unknown asset_tag on brand_new_tsp; latest failure quota (no HTTP status) at 2026-11-20T10:01:00Z.
 
-**TSP:** `brand_new_tsp` · **Resource:** `asset_tag` · **Operation:** none · **Status:** `cancelled`  \n\
-**Operation ID:** `3c9e1f20-8b4d-4a6e-b7c5-2d1e0f9a8b77` · **Connection ID:** `7b2d0c4e-3f7a-4d0b-9c1e-5a6f8e9d0a11` · **Fleet ref:** none  \n\
-**Created:** 2026-11-20T09:59:58Z  \n\
-**Attempts:** 1 (1 failed, 0 succeeded), 2026-11-20T10:01:00Z → 2026-11-20T10:01:00Z  \n\
+**TSP:** `brand_new_tsp` · **Resource:** `asset_tag` · **Operation:** none · **Status:** `cancelled` · **Fleet ref:** none  \n\
+**Created:** 2026-11-20T09:59:58Z (undated times below: this day, UTC)  \n\
+**Attempts:** 1 (1 failed), 10:01:00Z  \n\
 **Progression:** one failed attempt: `quota` ×1
 
 **Failures by kind** (most recent first):
-| Error type | HTTP | Count | First seen | Last seen | Latest details |
-|---|---|---|---|---|---|
-| `quota` | - | 1 | 2026-11-20T10:01:00Z | 2026-11-20T10:01:00Z | `Monthly write quota exhausted` |
+| Error type | HTTP | Count | Seen | Latest details |
+|---|---|---|---|---|
+| `quota` | - | 1 | 10:01:00Z | `Monthly write quota exhausted` |
 
 **Rate limits:**
-- `quota`, attempt at 2026-11-20T10:01:00Z: 0 remaining · raw: `x-ratelimit-remaining: 0`
+- `quota` at 10:01:00Z: 0 remaining · raw: `x-ratelimit-remaining: 0`
 
 **Next steps:**
 1. This status is not documented by Catena: ask Catena support what it means before issuing the write again.

@@ -46,11 +46,10 @@ async def test_every_catalogue_operation_over_stdio(
             "success_first_time": """\
 **Succeeded** on the first attempt: create vehicle on samsara at 2026-11-20T09:00:01Z.
 
-**TSP:** `samsara` · **Resource:** `vehicle` · **Operation:** `create` · **Status:** `success`  \n\
-**Operation ID:** `f0015e2d-f5c9-5b78-aa0e-f8ad250f9011` · **Connection ID:** `8d4f2b6e-1a3c-4e5d-9f7b-2c6a8e0d4b1f` · **Fleet ref:** `acme-freight`  \n\
-**Created:** 2026-11-20T09:00:00Z · **Updated:** 2026-11-20T09:00:02Z  \n\
+**TSP:** `samsara` · **Resource:** `vehicle` · **Operation:** `create` · **Status:** `success` · **Fleet ref:** `acme-freight`  \n\
+**Created:** 2026-11-20T09:00:00Z (undated times below: this day, UTC) · **Updated:** 09:00:02Z  \n\
 **Resource ID:** `5a7c9e1b-3d2f-4a6b-8c0e-1f3d5b7a9c2e` · **Source ID (in the TSP):** `281474982547231`  \n\
-**Attempts:** 1 (0 failed, 1 succeeded), 2026-11-20T09:00:01Z → 2026-11-20T09:00:01Z
+**Attempts:** 1 (1 succeeded), 09:00:01Z
 
 **Next steps:**
 1. Nothing to do: the TSP accepted the write.\
@@ -58,28 +57,26 @@ async def test_every_catalogue_operation_over_stdio(
             "failed_validation": """\
 **Failed** after 2 attempts: create user on geotab; latest failure validation (HTTP 422) at 2026-11-20T09:02:39Z.
 
-**TSP:** `geotab` · **Resource:** `user` · **Operation:** `create` · **Status:** `failed`  \n\
-**Operation ID:** `b21e7890-91c6-54b7-bb1a-aa2f8cc81e48` · **Connection ID:** `e2a6d8f4-7b1c-4a3e-8d9f-5b0c2e4a6f17` · **Fleet ref:** `northwind-logistics`  \n\
-**Created:** 2026-11-20T09:02:00Z · **Updated:** 2026-11-20T09:02:40Z  \n\
-**Attempts:** 2 (2 failed, 0 succeeded), 2026-11-20T09:02:05Z → 2026-11-20T09:02:39Z (34 s)  \n\
+**TSP:** `geotab` · **Resource:** `user` · **Operation:** `create` · **Status:** `failed` · **Fleet ref:** `northwind-logistics`  \n\
+**Created:** 2026-11-20T09:02:00Z (undated times below: this day, UTC) · **Updated:** 09:02:40Z  \n\
+**Attempts:** 2 (2 failed), 09:02:05Z → 09:02:39Z (34 s)  \n\
 **Progression:** the same failure repeated: validation 422 ×2
 
 **Failures by kind** (most recent first):
-| Error type | HTTP | Count | First seen | Last seen | Latest details |
-|---|---|---|---|---|---|
-| `validation` | 422 | 2 | 2026-11-20T09:02:05Z | 2026-11-20T09:02:39Z | `ArgumentException: Name 'j.oneil' is invalid: user names must be e-mail addresses; licenseNumber exceeds 16 characters` |
+| Error type | HTTP | Count | Seen | Latest details |
+|---|---|---|---|---|
+| `validation` | 422 | 2 | 09:02:05Z → 09:02:39Z | `ArgumentException: Name 'j.oneil' is invalid: user names must be e-mail addresses; licenseNumber exceeds 16 characters` |
 
 **Rate limits:**
-- validation 422, attempt at 2026-11-20T09:02:39Z: window resets at 2026-11-20T09:03:00Z · window 1 min · 1497 remaining · raw: `x-rate-limit-limit: 1m; x-rate-limit-remaining: 1497; x-rate-limit-reset: 2026-11-20T09:03:00.0000000Z`
+- validation 422 at 09:02:39Z: window resets at 09:03:00Z · window 1 min · 1497 remaining · raw: `x-rate-limit-limit: 1m; x-rate-limit-remaining: 1497; x-rate-limit-reset: 2026-11-20T09:03:00.0000000Z`
 
 **Request IDs to quote:**
-- `gt-0a9f` (x-request-id, attempt 2 at 2026-11-20T09:02:39Z, validation 422)
-- `gt-0a91` (x-request-id, attempt 1 at 2026-11-20T09:02:05Z, validation 422)
+- `gt-0a9f`: attempt 2, 09:02:39Z, validation 422
+- `gt-0a91`: attempt 1, 09:02:05Z, validation 422
 
 **Next steps:**
-1. The TSP rejected the payload: fix the fields named in the latest error details (formats and limits differ per TSP), then issue the write again.
-2. There is no retry endpoint: once the cause is fixed, issue the same write again (it becomes a new operation). Catena retries async writes by itself but never retries a sync write (is_sync=true).
-3. When contacting the TSP's or Catena's support, quote the request IDs listed with the failures.\
+1. The TSP rejected the payload: fix the fields named in the latest error details (rules differ per TSP), then issue the write again.
+2. There is no retry endpoint: once the cause is fixed, issue the write again (a new operation). Catena never retries sync writes (is_sync=true).\
 """,
         }
     )

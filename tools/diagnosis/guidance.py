@@ -6,7 +6,7 @@ and header values never do.
 """
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from tools.diagnosis.model import FailureGroup, RateLimitFacts, Verdict
@@ -63,12 +63,12 @@ def failure_label(error_type: str | None, status_code: int | None) -> str:
     return f"{ident(error_type) if error_type else 'no error type'} ({status})"
 
 
-def retry_moment(facts: RateLimitFacts | None) -> str | None:
+def retry_moment(facts: RateLimitFacts | None, at: Callable[[datetime], str] = fmt_time) -> str | None:
     """`2026-11-20T10:33:00Z (already passed)` or `... (in 2 min)`."""
     if facts is None or facts.retry_at is None:
         return None
     when = "already passed" if facts.retry_at_passed else f"in {fmt_duration(facts.seconds_until_retry or 0)}"
-    return f"{fmt_time(facts.retry_at)} ({when})"
+    return f"{at(facts.retry_at)} ({when})"
 
 
 _STEPS = {
@@ -77,16 +77,16 @@ _STEPS = {
         " TSP; every write fails until it does."
     ),
     "validation": (
-        "The TSP rejected the payload: fix the fields named in the latest error details (formats and limits"
-        " differ per TSP), then issue the write again."
+        "The TSP rejected the payload: fix the fields named in the latest error details (rules differ per"
+        " TSP), then issue the write again."
     ),
     "network": (
         "Timeout or connection failure, usually transient: Catena retries async writes itself; if the"
         " operation ends failed, issue the write again later."
     ),
     "tsp_5xx": (
-        "TSP-side outage or server error (HTTP 5xx): transient, retry later; if it persists, report it to the"
-        " TSP quoting the request IDs."
+        "TSP outage or server error (HTTP 5xx): usually transient; retry later, and report it to the TSP with"
+        " the request IDs if it persists."
     ),
     "tsp": (
         "The TSP sent an unexpected reply: check the payload and the target record, then issue the write"
@@ -116,10 +116,9 @@ _STILL_PENDING = (
     " could apply it twice."
 )
 _NO_RETRY_ENDPOINT = (
-    "There is no retry endpoint: once the cause is fixed, issue the same write again (it becomes a new"
-    " operation). Catena retries async writes by itself but never retries a sync write (is_sync=true)."
+    "There is no retry endpoint: once the cause is fixed, issue the write again (a new operation)."
+    " Catena never retries sync writes (is_sync=true)."
 )
-_QUOTE_IDS = "When contacting the TSP's or Catena's support, quote the request IDs listed with the failures."
 
 
 def cause_step(group: FailureGroup) -> str:
@@ -160,8 +159,6 @@ def next_steps(verdict: Verdict, groups: Sequence[FailureGroup]) -> list[str]:
         steps.append(_STILL_PENDING)
     elif verdict == "failed":
         steps.append(_NO_RETRY_ENDPOINT)
-    if any(group.request_ids for group in groups):
-        steps.append(_QUOTE_IDS)
     return steps
 
 
@@ -172,6 +169,6 @@ def _recovered_auth(groups: Sequence[FailureGroup]) -> list[str]:
         return []
     since = fmt_time(max(group.last_seen for group in auth))
     return [
-        f"Auth failures stopped after {since} and later attempts failed differently: the credentials seem to"
-        " work now, so fix the latest failure first."
+        f"Auth failures stopped after {since} and later attempts failed otherwise: the credentials seem"
+        " fixed; fix the latest failure first."
     ]

@@ -6,6 +6,9 @@ break the table or pass for our instructions. Every list is capped and says what
 final guard keeps the text within MAX_CHARS whatever the input.
 """
 
+from collections.abc import Callable
+from datetime import datetime
+
 from tools.diagnosis.guidance import (
     KNOWN_ERROR_TYPES,
     VERDICT_LABELS,
@@ -21,20 +24,37 @@ from tools.untrusted import quote
 MAX_CHARS = 6000
 MAX_TABLE_ROWS = 6
 MAX_RATE_LIMIT_LINES = 2
-MAX_REQUEST_ID_LINES = 4
+MAX_REQUEST_ID_LINES = 3
+LATEST_DETAILS_CHARS = 160
+OLDER_DETAILS_CHARS = 80
 MAX_STEPS = 6
 _TRUNCATED = "\n\n… (output cut at 6,000 characters)"
 _DROP_ORDER = (("notes", "data notes"), ("request_ids", "request IDs"), ("rate_limits", "rate limits"))
 
 
+class _Clock:
+    """Times on the operation's creation day lose their date (stated once, in the facts).
+
+    A full timestamp costs about 11 tokens and a short answer holds a dozen of them.
+    """
+
+    def __init__(self, operation: ResourceOperation) -> None:
+        self.day = operation.created_at.date()
+
+    def __call__(self, moment: datetime) -> str:
+        full = fmt_time(moment)
+        return full[11:] if moment.date() == self.day else full
+
+
 def render_text(operation: ResourceOperation, diagnosis: Diagnosis) -> str:
     """Markdown leading with the verdict; never longer than MAX_CHARS."""
+    at = _Clock(operation)
     sections = {
         "headline": _headline(diagnosis),
-        "facts": _facts(operation, diagnosis),
-        "table": _table(diagnosis),
-        "rate_limits": _rate_limits(diagnosis),
-        "request_ids": _request_ids(diagnosis),
+        "facts": _facts(operation, diagnosis, at),
+        "table": _table(diagnosis, at),
+        "rate_limits": _rate_limits(diagnosis, at),
+        "request_ids": _request_ids(diagnosis, at),
         "steps": _steps(diagnosis),
         "notes": _notes(diagnosis),
     }
@@ -72,17 +92,18 @@ def _headline(diagnosis: Diagnosis) -> str:
     return summary
 
 
-def _facts(operation: ResourceOperation, diagnosis: Diagnosis) -> str:
+def _facts(operation: ResourceOperation, diagnosis: Diagnosis, at: Callable[[datetime], str]) -> str:
+    # The operation and connection IDs are left out: the caller passed them, and they are in the
+    # structured result.
     def value(text: str | None, limit: int = 40) -> str:
         return "none" if text is None else quote(text, limit)
 
     lines = [
-        f"**TSP:** {value(operation.source_name, 40)} · **Resource:** {value(operation.resource, 40)} · "
-        f"**Operation:** {value(operation.operation_type, 20)} · **Status:** {value(operation.status, 40)}",
-        f"**Operation ID:** {value(operation.id)} · **Connection ID:** {value(operation.connection_id)}"
+        f"**TSP:** {value(operation.source_name)} · **Resource:** {value(operation.resource)} · "
+        f"**Operation:** {value(operation.operation_type, 20)} · **Status:** {value(operation.status)}"
         f" · **Fleet ref:** {value(operation.fleet_ref)}",
-        f"**Created:** {fmt_time(operation.created_at)}"
-        + (f" · **Updated:** {fmt_time(operation.updated_at)}" if operation.updated_at else ""),
+        f"**Created:** {fmt_time(operation.created_at)} (undated times below: this day, UTC)"
+        + (f" · **Updated:** {at(operation.updated_at)}" if operation.updated_at else ""),
     ]
     if operation.resource_id or operation.source_id:
         lines.append(
@@ -90,11 +111,20 @@ def _facts(operation: ResourceOperation, diagnosis: Diagnosis) -> str:
             f"**Source ID (in the TSP):** {value(operation.source_id)}"
         )
     attempts = diagnosis.attempts
-    line = f"**Attempts:** {attempts.total} ({attempts.failed} failed, {attempts.succeeded} succeeded"
-    line += f", {attempts.other} other)" if attempts.other else ")"
+    counts = [
+        f"{count} {label}"
+        for count, label in (
+            (attempts.failed, "failed"),
+            (attempts.succeeded, "succeeded"),
+            (attempts.other, "other"),
+        )
+        if count
+    ]
+    line = f"**Attempts:** {attempts.total}" + (f" ({', '.join(counts)})" if counts else "")
     if attempts.first_at and attempts.last_at and attempts.span_seconds is not None:
-        line += f", {fmt_time(attempts.first_at)} → {fmt_time(attempts.last_at)}"
-        line += f" ({fmt_duration(attempts.span_seconds)})" if attempts.total > 1 else ""
+        line += f", {at(attempts.first_at)}"
+        if attempts.total > 1:
+            line += f" → {at(attempts.last_at)} ({fmt_duration(attempts.span_seconds)})"
     lines.append(line)
     if attempts.failed + attempts.other:
         lines.append(f"**Progression:** {_progression(diagnosis)}")
@@ -132,20 +162,24 @@ def _label(error_type: str | None, status_code: int | None) -> str:
     return f"{kind} {status_code}" if status_code is not None else kind
 
 
-def _table(diagnosis: Diagnosis) -> str:
+def _table(diagnosis: Diagnosis, at: Callable[[datetime], str]) -> str:
     groups = diagnosis.failure_groups
     if not groups:
         return ""
     rows = [
         "**Failures by kind** (most recent first):",
-        "| Error type | HTTP | Count | First seen | Last seen | Latest details |",
-        "|---|---|---|---|---|---|",
+        "| Error type | HTTP | Count | Seen | Latest details |",
+        "|---|---|---|---|---|",
     ]
-    for group in groups[:MAX_TABLE_ROWS]:
+    for row, group in enumerate(groups[:MAX_TABLE_ROWS]):
         kind = "none" if group.error_type is None else quote(group.error_type, 24)
-        details = "none" if group.details_excerpt is None else quote(group.details_excerpt, 120)
+        # The failure that matters now gets room to name every rejected field; older ones a glimpse.
+        limit = LATEST_DETAILS_CHARS if row == 0 else OLDER_DETAILS_CHARS
+        details = "none" if group.details_excerpt is None else quote(group.details_excerpt, limit)
         status = "-" if group.status_code is None else group.status_code
-        seen = f"{fmt_time(group.first_seen)} | {fmt_time(group.last_seen)}"
+        seen = at(group.last_seen)
+        if group.first_seen != group.last_seen:
+            seen = f"{at(group.first_seen)} → {seen}"
         rows.append(f"| {kind} | {status} | {group.count} | {seen} | {details} |")
     omitted = len(groups) - MAX_TABLE_ROWS + diagnosis.failure_groups_omitted
     if omitted > 0:
@@ -153,26 +187,26 @@ def _table(diagnosis: Diagnosis) -> str:
     return "\n".join(rows)
 
 
-def _rate_limits(diagnosis: Diagnosis) -> str:
+def _rate_limits(diagnosis: Diagnosis, at: Callable[[datetime], str]) -> str:
     sources = [(group, group.rate_limit) for group in diagnosis.failure_groups if group.rate_limit]
     if not sources:
         return ""
     lines = ["**Rate limits:**"]
-    lines += [f"- {_rate_limit_line(group, facts)}" for group, facts in sources[:MAX_RATE_LIMIT_LINES]]
+    lines += [f"- {_rate_limit_line(group, facts, at)}" for group, facts in sources[:MAX_RATE_LIMIT_LINES]]
     if len(sources) > MAX_RATE_LIMIT_LINES:
         lines.append(f"- {len(sources) - MAX_RATE_LIMIT_LINES} more omitted")
     return "\n".join(lines)
 
 
-def _rate_limit_line(group: FailureGroup, facts: RateLimitFacts) -> str:
-    """`tsp 429, attempt at T: retry after 2 min, at T (already passed) · limit 100 per 1 min · raw: ...`"""
+def _rate_limit_line(group: FailureGroup, facts: RateLimitFacts, at: Callable[[datetime], str]) -> str:
+    """`tsp 429 at T: retry after 2 min, at T (already passed) · limit 100 per 1 min · raw: ...`"""
     parts = []
     if facts.retry_at is not None and facts.retry_after_seconds is not None:
         parts.append(
-            f"retry after {fmt_duration(max(facts.retry_after_seconds, 0))}, at {retry_moment(facts)}"
+            f"retry after {fmt_duration(max(facts.retry_after_seconds, 0))}, at {retry_moment(facts, at)}"
         )
     elif facts.reset_at is not None:
-        parts.append(f"window resets at {fmt_time(facts.reset_at)}")
+        parts.append(f"window resets at {at(facts.reset_at)}")
     if facts.limit is not None:
         window = f" per {fmt_duration(facts.window_seconds)}" if facts.window_seconds is not None else ""
         parts.append(f"limit {facts.limit}{window}")
@@ -184,11 +218,11 @@ def _rate_limit_line(group: FailureGroup, facts: RateLimitFacts) -> str:
     parts.append(f"raw: {quote(raw, 120)}")
     if facts.unparsed:
         parts.append(f"not understood: {quote(', '.join(facts.unparsed), 80)}")
-    when = f"{_label(group.error_type, group.status_code)}, attempt at {fmt_time(facts.observed_at)}"
+    when = f"{_label(group.error_type, group.status_code)} at {at(facts.observed_at)}"
     return f"{when}: " + " · ".join(parts)
 
 
-def _request_ids(diagnosis: Diagnosis) -> str:
+def _request_ids(diagnosis: Diagnosis, at: Callable[[datetime], str]) -> str:
     groups = diagnosis.failure_groups
     # Breadth first: the latest ID of each kind of failure, which is what a support ticket needs, then older.
     depth = max((len(group.request_ids) for group in groups), default=0)
@@ -202,10 +236,8 @@ def _request_ids(diagnosis: Diagnosis) -> str:
         return ""
     lines = ["**Request IDs to quote:**"]
     for group, ref in refs[:MAX_REQUEST_ID_LINES]:
-        lines.append(
-            f"- {quote(ref.value, 48)} ({ref.header}, attempt {ref.attempt} at {fmt_time(ref.at)},"
-            f" {_label(group.error_type, group.status_code)})"
-        )
+        label = _label(group.error_type, group.status_code)
+        lines.append(f"- {quote(ref.value, 48)}: attempt {ref.attempt}, {at(ref.at)}, {label}")
     more = len(refs) - MAX_REQUEST_ID_LINES + sum(group.request_ids_omitted for group in groups)
     if more > 0:
         lines.append(f"- {more} more omitted")
