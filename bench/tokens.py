@@ -23,7 +23,7 @@ _CHUNK = 200_000  # bpe-openai refuses inputs of 1M characters; split between JS
 
 @cache
 def _encoding() -> Any:
-    import bpe_openai  # type: ignore[import-untyped]
+    import bpe_openai
 
     return bpe_openai.get_encoding("cl100k_base")
 
