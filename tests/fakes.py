@@ -37,7 +37,7 @@ class FakeCatena:
 
     operation: dict[str, Any]
     replies: list[Responder | httpx.Response] = field(default_factory=list)
-    token_replies: list[httpx.Response] = field(default_factory=list)
+    token_replies: list[Responder | httpx.Response] = field(default_factory=list)
     expires_in: int = 3600
     requests: list[httpx.Request] = field(default_factory=list)
     issued: int = 0
@@ -54,7 +54,8 @@ class FakeCatena:
         self.requests.append(request)
         if str(request.url) == TOKEN_URL:
             if self.token_replies:
-                return self.token_replies.pop(0)
+                reply = self.token_replies.pop(0)
+                return reply(request) if callable(reply) else reply
             self.issued += 1
             return httpx.Response(
                 200,

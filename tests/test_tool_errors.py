@@ -279,6 +279,21 @@ async def test_token_endpoint_down(server_factory: ServerFactory) -> None:
     )
 
 
+async def test_token_endpoint_timeout_is_bounded_by_the_call(server_factory: ServerFactory) -> None:
+    seen: list[dict[str, float]] = []
+
+    def hang(request: httpx.Request) -> httpx.Response:
+        seen.append(request.extensions["timeout"])
+        raise httpx.ReadTimeout("timed out", request=request)
+
+    fake = FakeCatena(SUCCEEDED_AFTER_RETRY, token_replies=[hang])
+    assert error_text(await call(server_factory(fake, catena_timeout=7.5))) == snapshot(
+        "Could not get a Catena access token (no answer in time). Check CATENA_TOKEN_URL and that the token service is reachable; try again in a minute."
+    )
+    assert seen == [{"connect": 7.5, "read": 7.5, "write": 7.5, "pool": 7.5}]
+    assert fake.operation_requests == []
+
+
 async def test_rejected_static_access_token(server_factory: ServerFactory) -> None:
     fake = FakeCatena(SUCCEEDED_AFTER_RETRY)
     server = server_factory(

@@ -129,7 +129,7 @@ class CatenaClient:
         attempts = 0
         refreshed_after_401 = False
         while True:
-            token = await self._access_token()
+            token = await self._access_token(deadline)
             attempts += 1
             retries_left = attempts <= self._settings.catena_max_retries
             try:
@@ -186,14 +186,14 @@ class CatenaClient:
     def _can_refresh(self) -> bool:
         return self._settings.catena_access_token is None
 
-    async def _access_token(self) -> str:
+    async def _access_token(self, deadline: float) -> str:
         if self._token is not None and self._clock() < self._token_expires_at:
             return self._token
         # Single flight: concurrent calls wait for one refresh instead of each asking Keycloak.
         async with self._token_lock:
             if self._token is not None and self._clock() < self._token_expires_at:
                 return self._token
-            self._token, lifetime = await self._fetch_token()
+            self._token, lifetime = await self._fetch_token(deadline)
             self._token_expires_at = self._clock() + lifetime
             return self._token
 
@@ -203,7 +203,7 @@ class CatenaClient:
             if self._token == token:
                 self._token = None
 
-    async def _fetch_token(self) -> tuple[str, float]:
+    async def _fetch_token(self, deadline: float) -> tuple[str, float]:
         settings = self._settings
         if settings.catena_access_token is not None:
             return settings.catena_access_token.get_secret_value(), float("inf")
@@ -216,7 +216,10 @@ class CatenaClient:
             "scope": "organization",
         }
         try:
-            response = await self._http.post(settings.token_url, data=form)
+            # Bounded by what is left of the call's budget, like every other request of the call.
+            response = await self._http.post(
+                settings.token_url, data=form, timeout=self._attempt_timeout(deadline)
+            )
         except httpx.TimeoutException:
             raise errors.token_endpoint_failed(None, "no answer in time") from None
         except httpx.TransportError:
