@@ -1064,3 +1064,34 @@ async def test_five_thousand_logs_stay_small(server_factory: ServerFactory) -> N
         assert row in text
     assert sum(count for *_, count in patterns) == len(big["logs"])
     assert len(json.dumps(result["structuredContent"])) < 200_000
+
+
+async def test_drifted_field_types_cost_only_those_values(server_factory: ServerFactory) -> None:
+    drifted = operation(
+        "failed",
+        [
+            {**log(1, error_type="tsp", code=503, details="down"), "response_status_code": "n/a"},
+            {
+                **log(2, error_type="tsp", code=503),
+                "response_headers": ["Retry-After: 5"],
+                "error_details": 7,
+            },
+            {**log(3, error_type="validation", code=422, details="vin"), "id": 3003},
+        ],
+        fleet_ref={"name": "acme"},
+        payload="not an object",
+    )
+    structured = (await call(server_factory(FakeCatena(drifted))))["structuredContent"]
+    logs = structured["operation"]["logs"]
+    assert [
+        (entry["id"], entry["response_status_code"], entry["response_headers"]) for entry in logs
+    ] == snapshot(
+        [
+            ("00000000-0000-4000-8000-000000000001", None, None),
+            ("00000000-0000-4000-8000-000000000002", 503, None),
+            ("3003", 422, None),
+        ]
+    )
+    assert [entry["error_details"] for entry in logs] == snapshot(["down", "7", "vin"])
+    assert (structured["operation"]["fleet_ref"], structured["operation"]["payload"]) == (None, None)
+    assert structured["diagnosis"]["verdict"] == "failed"

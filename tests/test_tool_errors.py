@@ -184,6 +184,15 @@ async def test_long_429_fails_at_once_with_retry_moment(
     assert len(fake.operation_requests) == 1
 
 
+async def test_absurd_retry_after_is_reported_without_a_moment(server_factory: ServerFactory) -> None:
+    fake = FakeCatena(
+        SUCCEEDED_AFTER_RETRY, replies=[catena_error(429, "Too Many Requests", **{"Retry-After": "1e20"})]
+    )
+    assert error_text(await call(server_factory(fake))) == snapshot(
+        "Catena is rate-limiting this client (HTTP 429): retry after 100000000000000000000 s. Avoid calling the tool in a loop."
+    )
+
+
 async def test_429_without_any_hint(server_factory: ServerFactory, sleeps: Sleeps) -> None:
     fake = FakeCatena(SUCCEEDED_AFTER_RETRY, replies=[catena_error(429, "Too Many Requests")])
     assert error_text(await call(server_factory(fake))) == snapshot(

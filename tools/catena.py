@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from server import __version__
 from server.config import Settings
 from tools import errors
-from tools.models import ResourceOperation
+from tools.models import ResourceOperation, parse_operation
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +35,7 @@ BACKOFF_MAX_SECONDS = 4.0
 # Refresh a cached token this long before Catena says it expires (the official SDK uses 30 s).
 TOKEN_EXPIRY_MARGIN_SECONDS = 30.0
 _RETRYABLE_STATUSES = frozenset({500, 502, 503, 504})
+_ONE_YEAR = 366 * 86400.0
 
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -164,7 +165,8 @@ class CatenaClient:
                 ):
                     await self._sleep(wait)
                     continue
-                retry_at = None if wait is None else self._now() + timedelta(seconds=wait)
+                # A moment more than a year out is not worth computing (nor representable for absurd values).
+                retry_at = self._now() + timedelta(seconds=wait) if wait and wait < _ONE_YEAR else None
                 raise errors.rate_limited(wait, retry_at)
             if status in _RETRYABLE_STATUSES and retries_left and await self._backoff(attempts, deadline):
                 continue
@@ -241,7 +243,7 @@ class CatenaClient:
 
 def _parse_operation(response: httpx.Response) -> ResourceOperation:
     try:
-        return ResourceOperation.model_validate_json(response.content)
+        return parse_operation(response.content)
     except ValidationError as exc:
         first = exc.errors()[0]
         if first["type"] == "json_invalid":

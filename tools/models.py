@@ -5,10 +5,11 @@ types, statuses). So enums are plain strings, unknown fields are kept (`extra="a
 OpenAPI marks optional may be absent. Only what we cannot work without is required.
 """
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from tools.headers import allowed_headers
 
@@ -25,7 +26,7 @@ def _as_utc(value: datetime) -> datetime:
 class ResourceOperationLog(BaseModel):
     """One attempt to carry out the operation against the TSP."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", coerce_numbers_to_str=True)
 
     id: str = Field(description="Log entry ID.")
     created_at: datetime = Field(description="When the attempt was recorded (UTC).")
@@ -60,7 +61,7 @@ class ResourceOperationLog(BaseModel):
 class ResourceOperation(BaseModel):
     """A write-back Catena forwards to a fleet's TSP, with one log per attempt."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", coerce_numbers_to_str=True)
 
     id: str = Field(description="Resource operation ID.")
     connection_id: str = Field(description="The connection (one fleet + one TSP) it belongs to.")
@@ -88,3 +89,43 @@ class ResourceOperation(BaseModel):
     @classmethod
     def _null_logs(cls, value: Any) -> Any:
         return [] if value is None else value
+
+
+def parse_operation(content: bytes) -> ResourceOperation:
+    """Catena's JSON as a ResourceOperation, dropping optional fields whose value has drifted in type.
+
+    The fast path is one pydantic-core pass over the bytes. Only when that fails is the JSON decoded and
+    every optional field named in the errors set to null, so that, say, a `response_status_code` of
+    `"n/a"` in one log costs that one value instead of the whole answer. What is still invalid then (a
+    missing ID or timestamp, a non-object) raises `ValidationError`.
+    """
+    try:
+        return ResourceOperation.model_validate_json(content)
+    except ValidationError as exc:
+        errors = exc.errors()
+        if errors[0]["type"] == "json_invalid":
+            raise
+        data = json.loads(content)
+        if not isinstance(data, dict) or not _drop_drifted(data, errors):
+            raise
+    return ResourceOperation.model_validate(data)
+
+
+_OPTIONAL = {
+    "operation": {name for name, f in ResourceOperation.model_fields.items() if not f.is_required()}
+    - {"logs"},
+    "log": {name for name, f in ResourceOperationLog.model_fields.items() if not f.is_required()},
+}
+
+
+def _drop_drifted(data: dict[str, Any], errors: list[Any]) -> bool:
+    """Null the optional fields the errors point at; False when an error concerns anything else."""
+    for error in errors:
+        match error["loc"]:
+            case (str(name),) if name in _OPTIONAL["operation"]:
+                data[name] = None
+            case ("logs", int(index), str(name), *_) if name in _OPTIONAL["log"]:
+                data["logs"][index][name] = None
+            case _:
+                return False
+    return True
