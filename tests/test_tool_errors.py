@@ -33,12 +33,30 @@ async def call(server: MCPServer[Any], arguments: dict[str, Any] | None = None) 
     return dumped
 
 
+ERROR_RESULT = snapshot(
+    {
+        "_meta": {
+            "io.modelcontextprotocol/serverInfo": {
+                "name": "catena-mcp",
+                "title": "Catena resource operations",
+                "version": "0.1.0",
+            }
+        },
+        "content": [{"type": "text", "text": "<the message>"}],
+        "isError": True,
+        "resultType": "complete",
+    }
+)
+
+
 def error_text(result: dict[str, Any]) -> str:
-    assert result["isError"] is True
-    assert "structuredContent" not in result
-    (block,) = result["content"]
-    assert block["type"] == "text"
-    return str(block["text"])
+    """The message of an error result, after checking the rest of the result is exactly the error shape.
+
+    Each test snapshots the message; together with this check the whole result is pinned.
+    """
+    text = str(result["content"][0]["text"])
+    assert {**result, "content": [{"type": "text", "text": "<the message>"}]} == ERROR_RESULT
+    return text
 
 
 @pytest.mark.parametrize(
