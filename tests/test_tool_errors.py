@@ -202,12 +202,21 @@ async def test_long_429_fails_at_once_with_retry_moment(
     assert len(fake.operation_requests) == 1
 
 
-async def test_absurd_retry_after_is_reported_without_a_moment(server_factory: ServerFactory) -> None:
-    fake = FakeCatena(
-        SUCCEEDED_AFTER_RETRY, replies=[catena_error(429, "Too Many Requests", **{"Retry-After": "1e20"})]
-    )
+@pytest.mark.parametrize(
+    "reply",
+    [
+        catena_error(429, "Too Many Requests", **{"Retry-After": "1e20"}),
+        catena_error(429, "Too Many Requests", **{"Retry-After": "99999999999999"}),
+        catena_error(429, "Too Many Requests", {"retry_after_seconds": 10**30, "message": "later"}),
+    ],
+    ids=["exponent", "huge-header", "huge-body"],
+)
+async def test_absurd_retry_after_counts_as_no_hint(
+    server_factory: ServerFactory, reply: httpx.Response
+) -> None:
+    fake = FakeCatena(SUCCEEDED_AFTER_RETRY, replies=[reply])
     assert error_text(await call(server_factory(fake))) == snapshot(
-        "Catena is rate-limiting this client (HTTP 429): retry after 100000000000000000000 s. Avoid calling the tool in a loop."
+        "Catena is rate-limiting this client (HTTP 429): retry in a minute. Avoid calling the tool in a loop."
     )
 
 

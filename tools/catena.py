@@ -6,12 +6,10 @@ Every failure leaves this module as a `CatenaError` whose message is one of the 
 
 import json
 import logging
-import math
 import random
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
 from typing import Any
 from uuid import UUID
 
@@ -22,6 +20,7 @@ from pydantic import ValidationError
 from server import __version__
 from server.config import Settings
 from tools import errors
+from tools.diagnosis.ratelimit import parse_retry_after
 from tools.models import ResourceOperation, parse_operation
 
 logger = logging.getLogger(__name__)
@@ -35,7 +34,6 @@ BACKOFF_MAX_SECONDS = 4.0
 # Refresh a cached token this long before Catena says it expires (the official SDK uses 30 s).
 TOKEN_EXPIRY_MARGIN_SECONDS = 30.0
 _RETRYABLE_STATUSES = frozenset({500, 502, 503, 504})
-_ONE_YEAR = 366 * 86400.0
 
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -165,8 +163,7 @@ class CatenaClient:
                 ):
                     await self._sleep(wait)
                     continue
-                # A moment more than a year out is not worth computing (nor representable for absurd values).
-                retry_at = self._now() + timedelta(seconds=wait) if wait and wait < _ONE_YEAR else None
+                retry_at = None if wait is None else self._now() + timedelta(seconds=wait)
                 raise errors.rate_limited(wait, retry_at)
             if status in _RETRYABLE_STATUSES and retries_left and await self._backoff(attempts, deadline):
                 continue
@@ -283,24 +280,14 @@ def _rejected_fields(response: httpx.Response) -> list[tuple[str, str]]:
 def _retry_after_seconds(response: httpx.Response, now: datetime) -> float | None:
     """Seconds to wait from `Retry-After` (delta or HTTP-date) or Catena's `detail.retry_after_seconds`."""
     header = response.headers.get("retry-after")
-    if header:
-        try:
-            seconds = float(header)
-        except ValueError:
-            pass
-        else:
-            return max(0.0, seconds) if math.isfinite(seconds) else None
-        try:
-            moment = parsedate_to_datetime(header)
-        except (TypeError, ValueError):
-            moment = None
-        if moment is not None:
-            if moment.tzinfo is None:
-                moment = moment.replace(tzinfo=UTC)
-            return max(0.0, (moment - now).total_seconds())
+    moment = parse_retry_after(header) if header else None
+    if isinstance(moment, datetime):
+        return max(0.0, (moment - now).total_seconds())
+    if moment is not None:
+        return max(0.0, moment)
     detail = _json_object(response).get("detail")
     if isinstance(detail, dict):
         from_body = detail.get("retry_after_seconds")
-        if isinstance(from_body, int | float) and not isinstance(from_body, bool):
-            return max(0.0, float(from_body))
+        if isinstance(from_body, int | float) and not isinstance(from_body, bool) and 0 <= from_body < 1e10:
+            return float(from_body)
     return None

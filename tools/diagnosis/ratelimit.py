@@ -97,8 +97,11 @@ def _epoch(seconds: float) -> datetime | None:
 
 
 @lru_cache(maxsize=512)
-def _retry_after(text: str) -> Moment | None:
-    """`Retry-After`: delay seconds (possibly fractional) or an HTTP-date."""
+def parse_retry_after(text: str) -> Moment | None:
+    """`Retry-After`: delay seconds (possibly fractional) or an HTTP-date; None when unreadable.
+
+    Also used by the Catena client for Catena's own 429 replies.
+    """
     text = text.strip()
     value = _number(text)
     if value is not None:
@@ -211,7 +214,7 @@ def _parse_suffix(name: str, suffix: str, value: str, out: _Collected) -> None:
     elif suffix == "reset":
         out.take(name, reset=_reset_moment(value))
     elif suffix == "retry-after-seconds":
-        out.take_retry(name, _retry_after(value))
+        out.take_retry(name, parse_retry_after(value))
     elif suffix == "retry-at":
         out.take_retry(name, _reset_moment(value))
     # Anything else (-used, -resource, ...) is kept raw: there is nothing to compute from it.
@@ -264,7 +267,7 @@ def parse_rate_limit(
         if len(value) > _MAX_VALUE:
             out.take(name)
         elif name == "retry-after":
-            out.take_retry(name, _retry_after(value))
+            out.take_retry(name, parse_retry_after(value))
         elif name == "ratelimit":
             _parse_ratelimit_field(name, value, found.get("ratelimit-policy"), out)
         elif name == "ratelimit-policy":
