@@ -133,14 +133,12 @@ def main(argv: Sequence[str] | None = None) -> None:
 def _serve(transport: str, host: str, port: int, demo: bool) -> int:
     import anyio
 
-    from server.config import ConfigError, load_settings
+    from server.config import settings_for_command
     from server.logs import configure_logging
     from server.serve import StartupError, serve
 
-    try:
-        settings = load_settings()
-    except ConfigError as exc:
-        print(f"catena-mcp: {exc}", file=sys.stderr)
+    settings = settings_for_command("catena-mcp")
+    if settings is None:
         return 2
     configure_logging(settings.catena_mcp_log_level)
     try:

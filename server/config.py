@@ -4,6 +4,7 @@ pydantic-settings gives us typed parsing, `SecretStr` masking and `.env` support
 environment plumbing. Secrets are only ever read from the environment, never from the command line.
 """
 
+import sys
 from typing import Literal
 
 from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError
@@ -62,3 +63,12 @@ def load_settings() -> Settings:
     except ValidationError as exc:
         names = ", ".join(sorted({str(err["loc"][0]).upper() for err in exc.errors() if err["loc"]}))
         raise ConfigError(f"invalid configuration in {names}; see catena-mcp --help") from None
+
+
+def settings_for_command(prog: str) -> Settings | None:
+    """Settings for a command-line run; on a bad environment, says so on stderr and returns None."""
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        print(f"{prog}: {exc}", file=sys.stderr)
+        return None

@@ -7,7 +7,7 @@ from uuid import UUID
 
 import anyio
 
-from server.config import ConfigError, Settings, load_settings
+from server.config import Settings, settings_for_command
 from server.logs import configure_logging
 from server.serve import demo_settings
 from server.state import AppState
@@ -25,10 +25,8 @@ def run_diagnose(connection_id: str, operation_id: str, *, as_json: bool, max_lo
     if not 0 <= max_logs <= 500:
         print("catena-mcp diagnose: --max-logs must be between 0 and 500.", file=sys.stderr)
         return 2
-    try:
-        settings = load_settings()
-    except ConfigError as exc:
-        print(f"catena-mcp diagnose: {exc}", file=sys.stderr)
+    settings = settings_for_command("catena-mcp diagnose")
+    if settings is None:
         return 2
     configure_logging(settings.catena_mcp_log_level)
     return anyio.run(_diagnose, settings, ids, as_json, max_logs, demo)

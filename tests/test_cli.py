@@ -90,3 +90,20 @@ def test_diagnose_rejects_bad_ids_before_any_network(capsys: pytest.CaptureFixtu
         main(["diagnose", "nope", "3c9e1f20-8b4d-4a6e-b7c5-2d1e0f9a8b77"])
     assert exited.value.code == 2
     assert capsys.readouterr().err == snapshot("catena-mcp diagnose: both IDs must be UUIDs.\n")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [[], ["diagnose", "3c9e1f20-8b4d-4a6e-b7c5-2d1e0f9a8b77", "3c9e1f20-8b4d-4a6e-b7c5-2d1e0f9a8b77"]],
+    ids=["serve", "diagnose"],
+)
+def test_bad_environment_stops_a_command_before_it_starts(
+    argv: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CATENA_TIMEOUT", "soon")
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    assert exited.value.code == 2
+    assert capsys.readouterr().err.split(": ", 1)[1] == snapshot(
+        "invalid configuration in CATENA_TIMEOUT; see catena-mcp --help\n"
+    )
