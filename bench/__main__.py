@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         only |= {"coldstart", "warm"}
 
     from bench.upstream import SimulatorProcess
-    from simulator.faults import FAULT_OPERATIONS
+    from catena_mcp.simulator.faults import FAULT_OPERATIONS
 
     started = time.perf_counter()
     meta: dict[str, Any] = {

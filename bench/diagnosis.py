@@ -12,9 +12,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bench.results import Row, Target, median
-from simulator.catalogue import thousands_of_logs
-from tools.diagnosis import diagnose, render_text
-from tools.models import ResourceOperation
+from catena_mcp.simulator.catalogue import thousands_of_logs
+from catena_mcp.tools.catena.records import ResourceOperation
+from catena_mcp.tools.diagnosis import diagnose, render_text
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 

@@ -30,7 +30,7 @@ class ServerCommand:
 def ours() -> ServerCommand:
     """The console script MCP clients launch (`catena-mcp`, serving stdio)."""
     script = Path(sys.executable).with_name("catena-mcp")
-    argv = (str(script),) if script.exists() else (sys.executable, "-m", "server")
+    argv = (str(script),) if script.exists() else (sys.executable, "-m", "catena_mcp")
     return ServerCommand("catena-mcp", argv)
 
 

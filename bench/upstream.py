@@ -11,8 +11,8 @@ import urllib.request
 from dataclasses import dataclass
 from types import TracebackType
 
-from simulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, OperationRef
-from simulator.app import TOKEN_PATH
+from catena_mcp.simulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, OperationRef
+from catena_mcp.simulator.app import TOKEN_PATH
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ class SimulatorProcess:
 
     def __enter__(self) -> Upstream:
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "server", "simulator", "--port", "0"],
+            [sys.executable, "-m", "catena_mcp", "simulator", "--port", "0"],
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             text=True,

@@ -1,5 +1,5 @@
 """MCP prompts of catena-mcp."""
 
-from prompts.diagnose import register_prompts
+from catena_mcp.prompts.diagnose import register_prompts
 
 __all__ = ["register_prompts"]

@@ -5,7 +5,7 @@ from typing import Annotated, Any
 from mcp.server import MCPServer
 from pydantic import Field
 
-TOOL_NAME = "get_resource_operation"
+from catena_mcp.tools.resource_operation import TOOL_NAME
 
 ConnectionId = Annotated[str, Field(description="The connection (one fleet + one TSP), a UUID.")]
 OperationId = Annotated[str, Field(description="The resource operation to look at, a UUID.")]

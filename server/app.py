@@ -9,13 +9,13 @@ from mcp.server import MCPServer
 from mcp.server.auth.provider import TokenVerifier
 from mcp.server.auth.settings import AuthSettings
 
-from prompts import register_prompts
-from server import __version__
-from server.config import LogLevel
-from server.resources import register_resources
-from server.state import AppState, utc_now
-from tools.catena import CatenaClient
-from tools.resource_operation import register_tool
+from catena_mcp import __version__
+from catena_mcp.prompts import register_prompts
+from catena_mcp.server.config import LogLevel
+from catena_mcp.server.resources import register_resources
+from catena_mcp.tools.catena.client import CatenaClient
+from catena_mcp.tools.context import AppState, utc_now
+from catena_mcp.tools.resource_operation import register_tool
 
 INSTRUCTIONS = """\
 Explains Catena Telematics resource operations: write-backs (vehicle, driver, message, ...) that Catena \

@@ -9,10 +9,10 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, cast
 
-from server import __version__
+from catena_mcp import __version__
 
 if TYPE_CHECKING:
-    from server.serve import Transport
+    from catena_mcp.server.serve import Transport
 
 DESCRIPTION = """\
 MCP server that explains Catena Telematics resource operations (write-backs to a fleet's TSP) and their
@@ -101,12 +101,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     command = args[0] if args and not args[0].startswith("-") else None
     if command == "demo":
         _demo_parser().parse_args(args[1:])
-        from server.demo import run_demo
+        from catena_mcp.server.demo import run_demo
 
         sys.exit(run_demo())
     if command == "diagnose":
         options = _diagnose_parser().parse_args(args[1:])
-        from server.diagnose_cli import run_diagnose
+        from catena_mcp.server.diagnose_cli import run_diagnose
 
         sys.exit(
             run_diagnose(
@@ -119,7 +119,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         )
     if command == "simulator":
         options = _simulator_parser().parse_args(args[1:])
-        from simulator.cli import run
+        from catena_mcp.simulator.cli import run
 
         run(options.host, options.port)
         return
@@ -133,9 +133,9 @@ def main(argv: Sequence[str] | None = None) -> None:
 def _serve(transport: str, host: str, port: int, demo: bool) -> int:
     import anyio
 
-    from server.config import settings_for_command
-    from server.logs import configure_logging
-    from server.serve import StartupError, serve
+    from catena_mcp.server.config import settings_for_command
+    from catena_mcp.server.logs import configure_logging
+    from catena_mcp.server.serve import StartupError, serve
 
     settings = settings_for_command("catena-mcp")
     if settings is None:

@@ -10,6 +10,8 @@ from typing import Literal
 from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from catena_mcp.tools.catena.client import ClientConfig
+
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 
@@ -44,13 +46,16 @@ class Settings(BaseSettings):
             self.catena_client_id is not None and self.catena_client_secret is not None
         )
 
-    @property
-    def base_url(self) -> str:
-        return str(self.catena_base_url).rstrip("/")
-
-    @property
-    def token_url(self) -> str:
-        return str(self.catena_token_url)
+    def client_config(self) -> ClientConfig:
+        return ClientConfig(
+            base_url=str(self.catena_base_url).rstrip("/"),
+            token_url=str(self.catena_token_url),
+            client_id=self.catena_client_id,
+            client_secret=self.catena_client_secret,
+            access_token=self.catena_access_token,
+            timeout=self.catena_timeout,
+            max_retries=self.catena_max_retries,
+        )
 
 
 class ConfigError(Exception):

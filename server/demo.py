@@ -12,7 +12,8 @@ import anyio
 from mcp import Client, StdioServerParameters
 from mcp.types import TextContent
 
-from simulator.running import SimulatorHandle, running_simulator
+from catena_mcp.simulator.running import SimulatorHandle, running_simulator
+from catena_mcp.tools.resource_operation import TOOL_NAME
 
 # A success after retries, a rate-limited failure, a validation failure.
 DEMO_OPERATIONS = ("success_after_retries", "rate_limit_x_variants", "failed_validation")
@@ -25,7 +26,7 @@ def _server_command() -> tuple[str, list[str]]:
     if script.exists():
         return str(script), []
     found = shutil.which("catena-mcp")
-    return (found, []) if found else (sys.executable, ["-m", "server"])
+    return (found, []) if found else (sys.executable, ["-m", "catena_mcp"])
 
 
 async def _demo() -> int:
@@ -43,7 +44,7 @@ async def _demo() -> int:
                     "connection_id": ref.connection_id,
                     "resource_operation_id": ref.operation_id,
                 }
-                result = await client.call_tool("get_resource_operation", arguments)
+                result = await client.call_tool(TOOL_NAME, arguments)
                 text = "\n".join(b.text for b in result.content if isinstance(b, TextContent))
                 out.write(f"\n{RULE}\nget_resource_operation  ({key})\n{RULE}\n{text}\n")
                 if result.is_error:

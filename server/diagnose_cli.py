@@ -3,17 +3,17 @@
 import json
 import sys
 from contextlib import AsyncExitStack
+from datetime import UTC, datetime
 from uuid import UUID
 
 import anyio
 
-from server.config import Settings, settings_for_command
-from server.logs import configure_logging
-from server.serve import demo_settings
-from server.state import AppState
-from tools.catena import CatenaClient
-from tools.errors import CatenaError
-from tools.resource_operation import explain
+from catena_mcp.server.config import Settings, settings_for_command
+from catena_mcp.server.logs import configure_logging
+from catena_mcp.server.serve import demo_settings
+from catena_mcp.tools.catena.client import CatenaClient
+from catena_mcp.tools.catena.errors import CatenaError
+from catena_mcp.tools.resource_operation import explain
 
 
 def run_diagnose(connection_id: str, operation_id: str, *, as_json: bool, max_logs: int, demo: bool) -> int:
@@ -38,13 +38,13 @@ async def _diagnose(
     async with AsyncExitStack() as stack:
         if demo:
             settings = await stack.enter_async_context(demo_settings(settings))
-        catena = await stack.enter_async_context(CatenaClient(settings))
+        catena = await stack.enter_async_context(CatenaClient(settings.client_config()))
         try:
             operation = await catena.get_resource_operation(*ids)
         except CatenaError as error:
             print(f"catena-mcp diagnose: {error.message}", file=sys.stderr)
             return 1
-        explanation = explain(operation, AppState(catena=catena, simulated=demo), max_logs)
+        explanation = explain(operation, now=datetime.now(UTC), simulated=demo, max_logs=max_logs)
     output = json.dumps(explanation.structured(), indent=2) if as_json else explanation.text
     sys.stdout.write(output + "\n")
     return 0

@@ -3,7 +3,7 @@
 import logging
 import sys
 
-from server.config import LogLevel
+from catena_mcp.server.config import LogLevel
 
 
 class NoTracebacks(logging.Filter):

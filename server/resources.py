@@ -8,13 +8,12 @@ from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 
-from server.state import AppState
-from tools.diagnosis.guide import ERROR_TYPES_GUIDE
-from tools.errors import CatenaError
-from tools.resource_operation import explain
+from catena_mcp.tools.catena.errors import CatenaError, NotFoundError
+from catena_mcp.tools.context import AppState
+from catena_mcp.tools.diagnosis.error_types_guide import ERROR_TYPES_GUIDE, GUIDE_URI
+from catena_mcp.tools.resource_operation import explain
 
 OPERATION_URI = "catena://connections/{connection_id}/resource-operations/{resource_operation_id}"
-GUIDE_URI = "catena://guides/error-types"
 
 
 def _uuid(name: str, value: str) -> UUID:
@@ -41,10 +40,12 @@ def register_resources(mcp: MCPServer[Any]) -> None:
         ids = _uuid("connection_id", connection_id), _uuid("resource_operation_id", resource_operation_id)
         try:
             operation = await state.catena.get_resource_operation(*ids)
+        except NotFoundError as error:
+            raise ResourceNotFoundError(error.message) from None
         except CatenaError as error:
-            missing = error.status == 404
-            raise (ResourceNotFoundError if missing else ResourceError)(error.message) from None
-        return json.dumps(explain(operation, state, max_logs=20).structured())
+            raise ResourceError(error.message) from None
+        explanation = explain(operation, now=state.now(), simulated=state.simulated, max_logs=20)
+        return json.dumps(explanation.structured())
 
     @mcp.resource(
         GUIDE_URI,

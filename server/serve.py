@@ -7,8 +7,8 @@ from typing import Literal
 
 from pydantic import AnyHttpUrl, SecretStr
 
-from server.auth import StaticTokenVerifier, auth_settings, is_loopback
-from server.config import Settings
+from catena_mcp.server.auth import StaticTokenVerifier, auth_settings, is_loopback
+from catena_mcp.server.config import Settings
 
 Transport = Literal["stdio", "sse", "streamable-http"]
 
@@ -29,7 +29,7 @@ def check_bind(settings: Settings, transport: Transport, host: str) -> None:
 @asynccontextmanager
 async def demo_settings(settings: Settings) -> AsyncIterator[Settings]:
     """Settings that point at an in-process simulator, which runs until the block ends."""
-    from simulator.running import running_simulator
+    from catena_mcp.simulator.running import running_simulator
 
     async with running_simulator() as sim:
         # model_copy does not validate, so every value must already have its field's type.
@@ -46,13 +46,13 @@ async def demo_settings(settings: Settings) -> AsyncIterator[Settings]:
 
 async def serve(settings: Settings, transport: Transport, host: str, port: int, demo: bool) -> None:
     check_bind(settings, transport, host)
-    from server.app import build_server
-    from tools.catena import CatenaClient
+    from catena_mcp.server.app import build_server
+    from catena_mcp.tools.catena.client import CatenaClient
 
     async with AsyncExitStack() as stack:
         if demo:
             settings = await stack.enter_async_context(demo_settings(settings))
-        catena = await stack.enter_async_context(CatenaClient(settings))
+        catena = await stack.enter_async_context(CatenaClient(settings.client_config()))
         token = settings.catena_mcp_auth_token if transport != "stdio" else None
         mcp = build_server(
             catena,

@@ -9,9 +9,14 @@
 The same controls exist over HTTP under `/_sim/` (faults, stats, reset, operations).
 """
 
-from simulator.app import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, OperationRef, create_app
-from simulator.faults import FAULT_CONNECTION_ID, FAULT_OPERATIONS, FORBIDDEN_CONNECTION_ID, FaultError
-from simulator.running import SimulatorHandle, SimulatorOptions, SimulatorThread, running_simulator
+from catena_mcp.simulator.app import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, OperationRef, create_app
+from catena_mcp.simulator.faults import (
+    FAULT_CONNECTION_ID,
+    FAULT_OPERATIONS,
+    FORBIDDEN_CONNECTION_ID,
+    FaultError,
+)
+from catena_mcp.simulator.running import SimulatorHandle, SimulatorOptions, SimulatorThread, running_simulator
 
 __all__ = [
     "DEFAULT_CLIENT_ID",

@@ -30,7 +30,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from simulator.faults import (
+from catena_mcp.simulator.faults import (
     FAULT_CONNECTION_ID,
     FAULT_OPERATIONS,
     FORBIDDEN_CONNECTION_ID,
@@ -130,7 +130,7 @@ def prepare_catalogue(
 def _default_catalogue(with_fault_operations: bool) -> PreparedCatalogue:
     # Imported here so the app (and tests that inject a catalogue) never pays for loading the corpus unless
     # it is used, and cached so starting many simulators in one process parses and encodes it once.
-    from simulator.catalogue import load_catalogue
+    from catena_mcp.simulator.catalogue import load_catalogue
 
     return prepare_catalogue(load_catalogue(), with_fault_operations=with_fault_operations)
 

@@ -10,9 +10,9 @@ import sys
 
 import uvicorn
 
-from simulator.app import TOKEN_PATH, create_app, simulator_state
-from simulator.faults import FAULT_OPERATIONS, FORBIDDEN_CONNECTION_ID
-from simulator.running import base_url_of, bind_socket, server_config
+from catena_mcp.simulator.app import TOKEN_PATH, create_app, simulator_state
+from catena_mcp.simulator.faults import FAULT_OPERATIONS, FORBIDDEN_CONNECTION_ID
+from catena_mcp.simulator.running import base_url_of, bind_socket, server_config
 
 logger = logging.getLogger(__name__)
 

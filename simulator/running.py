@@ -17,7 +17,7 @@ import uvicorn
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 from starlette.applications import Starlette
 
-from simulator.app import TOKEN_PATH, OperationRef, SimulatorState, create_app, simulator_state
+from catena_mcp.simulator.app import TOKEN_PATH, OperationRef, SimulatorState, create_app, simulator_state
 
 T = TypeVar("T")
 

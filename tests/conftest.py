@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from mcp.server import MCPServer
 
-from server.app import build_server
+from catena_mcp.server.app import build_server
 from tests.fakes import NOW, FakeCatena, Sleeps, make_client
 
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import httpx
 
-from server.config import Settings
-from tools.catena import CatenaClient
+from catena_mcp.server.config import Settings
+from catena_mcp.tools.catena.client import CatenaClient
 
 BASE_URL = "https://catena.test"
 TOKEN_URL = "https://auth.catena.test/realms/catena/protocol/openid-connect/token"
@@ -86,7 +86,7 @@ def make_settings(**overrides: Any) -> Settings:
         "catena_client_secret": CLIENT_SECRET,
     }
     values.update(overrides)
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return Settings(_env_file=None, **values)
 
 
 @dataclass
@@ -108,7 +108,7 @@ def make_client(
     fake: Callable[[httpx.Request], httpx.Response], sleeps: Sleeps, **settings: Any
 ) -> CatenaClient:
     return CatenaClient(
-        make_settings(**settings),
+        make_settings(**settings).client_config(),
         transport=httpx.MockTransport(fake),
         sleep=sleeps,
         clock=sleeps.monotonic,

@@ -4,10 +4,10 @@ import pytest
 from inline_snapshot import snapshot
 from pydantic import SecretStr
 
-from server.auth import StaticTokenVerifier, is_loopback
-from server.cli import main
-from server.config import ConfigError, load_settings
-from server.serve import StartupError, check_bind
+from catena_mcp.server.auth import StaticTokenVerifier, is_loopback
+from catena_mcp.server.cli import main
+from catena_mcp.server.config import ConfigError, load_settings
+from catena_mcp.server.serve import StartupError, check_bind
 from tests.fakes import make_settings
 
 pytestmark = pytest.mark.anyio

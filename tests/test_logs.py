@@ -6,7 +6,7 @@ from collections.abc import Iterator
 import pytest
 from inline_snapshot import snapshot
 
-from server.logs import configure_logging
+from catena_mcp.server.logs import configure_logging
 
 
 @pytest.fixture(autouse=True)

@@ -6,7 +6,7 @@ import pytest
 from mcp import Client, MCPError
 from mcp.server import MCPServer
 
-from prompts import register_prompts
+from catena_mcp.prompts import register_prompts
 
 pytestmark = pytest.mark.anyio
 

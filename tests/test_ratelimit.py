@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tools.diagnosis.model import RateLimitFacts
-from tools.diagnosis.ratelimit import parse_rate_limit
-from tools.headers import is_allowed_header
+from catena_mcp.tools.diagnosis.ratelimit import parse_rate_limit
+from catena_mcp.tools.diagnosis.result import RateLimitFacts
+from catena_mcp.tools.headers import is_allowed_header
 
 AT = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)  # epoch 1795168800
 NOW = AT + timedelta(minutes=1)

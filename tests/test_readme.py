@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from server.docs import END, START, tool_reference, with_reference
+from catena_mcp.server.docs import END, START, tool_reference, with_reference
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
@@ -14,7 +14,7 @@ pytestmark = pytest.mark.anyio
 
 async def test_tool_reference_is_current() -> None:
     assert with_reference(README, await tool_reference()) == README, (
-        "README's tool reference drifted from the code: run `python -m server.docs`"
+        "README's tool reference drifted from the code: run `python -m catena_mcp.server.docs`"
     )
     assert README.count(START) == 1
     assert README.count(END) == 1

@@ -12,10 +12,10 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tools.diagnosis import MAX_CHARS, diagnose, render_text
-from tools.diagnosis.render import _fit
-from tools.headers import is_allowed_header
-from tools.models import ResourceOperation
+from catena_mcp.tools.catena.records import ResourceOperation
+from catena_mcp.tools.diagnosis import MAX_CHARS, diagnose, render_text
+from catena_mcp.tools.diagnosis.render import _fit
+from catena_mcp.tools.headers import is_allowed_header
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 SECTION_NAMES = ("headline", "facts", "table", "rate_limits", "request_ids", "steps", "notes")

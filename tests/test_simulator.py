@@ -17,7 +17,7 @@ import httpx
 import pytest
 from inline_snapshot import snapshot
 
-from simulator import (
+from catena_mcp.simulator import (
     DEFAULT_CLIENT_ID,
     DEFAULT_CLIENT_SECRET,
     FAULT_OPERATIONS,
@@ -28,8 +28,8 @@ from simulator import (
     create_app,
     running_simulator,
 )
-from simulator.app import prepare_catalogue
-from simulator.faults import parse_fault
+from catena_mcp.simulator.app import prepare_catalogue
+from catena_mcp.simulator.faults import parse_fault
 
 pytestmark = pytest.mark.anyio
 
@@ -738,7 +738,7 @@ def test_duplicate_operation_ids_are_rejected() -> None:
 
 
 def test_default_catalogue_includes_the_big_operation() -> None:
-    from simulator.catalogue import load_catalogue
+    from catena_mcp.simulator.catalogue import load_catalogue
 
     app = create_app()
     refs = app.state.simulator.catalogue.refs

@@ -11,7 +11,7 @@ from inline_snapshot import snapshot
 from mcp import Client
 from mcp.server import MCPServer
 
-from simulator.catalogue import load_catalogue
+from catena_mcp.simulator.catalogue import load_catalogue
 from tests.fakes import CLIENT_SECRET, FakeCatena, Sleeps, catena_error
 from tests.operations import FAILED_BY_ERROR_TYPE, SUCCEEDED_AFTER_RETRY, log, operation
 from tests.test_tool_errors import ARGS, call

@@ -1,1 +1,1 @@
-"""The `get_resource_operation` tool, the Catena client and the models it uses."""
+"""The MCP tools of catena-mcp, the Catena client and the diagnosis they are built on."""

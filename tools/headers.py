@@ -6,7 +6,7 @@ allow-list ourselves so that a future Catena change (or a bug) can never leak an
 """
 
 REQUEST_ID_HEADERS = ("x-request-id", "x-correlation-id", "x-trace-id")
-_RATE_LIMIT_PREFIXES = ("x-ratelimit-", "x-rate-limit-", "ratelimit-")
+RATE_LIMIT_PREFIXES = ("x-ratelimit-", "x-rate-limit-", "ratelimit-")
 _RATE_LIMIT_NAMES = ("retry-after", "ratelimit")
 
 
@@ -15,7 +15,7 @@ def is_allowed_header(name: str) -> bool:
     return (
         lowered in REQUEST_ID_HEADERS
         or lowered in _RATE_LIMIT_NAMES
-        or lowered.startswith(_RATE_LIMIT_PREFIXES)
+        or lowered.startswith(RATE_LIMIT_PREFIXES)
     )
 
 

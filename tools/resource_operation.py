@@ -2,6 +2,7 @@
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -10,10 +11,10 @@ from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field
 
-from server.state import AppState
-from tools.diagnosis import Diagnosis, diagnose, render_text
-from tools.errors import CatenaError
-from tools.models import ResourceOperation
+from catena_mcp.tools.catena.errors import CatenaError
+from catena_mcp.tools.catena.records import ResourceOperation
+from catena_mcp.tools.context import AppState
+from catena_mcp.tools.diagnosis import Diagnosis, diagnose, render_text
 
 TOOL_NAME = "get_resource_operation"
 TOOL_TITLE = "Diagnose a Catena resource operation"
@@ -54,11 +55,11 @@ class Explanation:
         return self.result.model_dump(mode="json")
 
 
-def explain(operation: ResourceOperation, state: AppState, max_logs: int) -> Explanation:
+def explain(operation: ResourceOperation, *, now: datetime, simulated: bool, max_logs: int) -> Explanation:
     """The markdown an assistant reads and the structured result, for one fetched operation."""
-    diagnosis = diagnose(operation, now=state.now())
+    diagnosis = diagnose(operation, now=now)
     text = render_text(operation, diagnosis)
-    if state.simulated:
+    if simulated:
         text = SIMULATED_BANNER + text
     logs = operation.logs
     kept = sorted(logs, key=lambda log: log.created_at)[len(logs) - max_logs :] if max_logs else []
@@ -89,7 +90,7 @@ async def get_resource_operation(
     state = ctx.request_context.lifespan_context
     try:
         operation = await state.catena.get_resource_operation(connection_id, resource_operation_id)
-        explanation = explain(operation, state, max_logs)
+        explanation = explain(operation, now=state.now(), simulated=state.simulated, max_logs=max_logs)
         return CallToolResult(
             content=[TextContent(type="text", text=explanation.text)],
             structured_content=explanation.structured(),
@@ -99,7 +100,7 @@ async def get_resource_operation(
     except Exception as exc:
         # The one place a bug surfaces: the client gets a fixed message, the log only the exception type
         # (a traceback could carry upstream text).
-        logger.error("get_resource_operation failed unexpectedly: %s", type(exc).__name__)
+        logger.error("%s failed unexpectedly: %s", TOOL_NAME, type(exc).__name__)
         return error_result(UNEXPECTED_ERROR)
 
 

@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from simulator import SimulatorHandle, SimulatorThread
+from catena_mcp.simulator import SimulatorHandle, SimulatorThread
 from tests.e2e.helpers import SCRIPT
 
 

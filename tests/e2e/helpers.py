@@ -21,7 +21,7 @@ from mcp import Client, StdioServerParameters
 from mcp.client.stdio import stdio_client
 from mcp.types import CallToolResult, TextContent
 
-from simulator import SimulatorHandle
+from catena_mcp.simulator import SimulatorHandle
 
 SCRIPT = Path(sys.executable).with_name("catena-mcp")
 TOOL = "get_resource_operation"

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from inline_snapshot import snapshot
 from pydantic import BaseModel, Field, ValidationError
 
-from simulator import SimulatorHandle
+from catena_mcp.simulator import SimulatorHandle
 from tests.e2e.helpers import TOOL, arguments, stdio_server, text_of, verdict_of
 
 FIELDS = ("connection_id", "resource_operation_id", "max_logs")

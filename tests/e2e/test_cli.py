@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from inline_snapshot import snapshot
 
-from simulator import SimulatorHandle
+from catena_mcp.simulator import SimulatorHandle
+from catena_mcp.tools.resource_operation import SIMULATED_BANNER
 from tests.e2e.helpers import TOOL, arguments, run, server_env, stdio_server, text_of
-from tools.resource_operation import SIMULATED_BANNER
 
 
 def ids(sim: SimulatorHandle, key: str) -> list[str]:

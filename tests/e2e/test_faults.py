@@ -9,7 +9,7 @@ import pytest
 from inline_snapshot import snapshot
 from mcp import Client
 
-from simulator import SimulatorHandle
+from catena_mcp.simulator import SimulatorHandle
 from tests.e2e.helpers import TOOL, HttpServer, arguments, http_server, text_of, verdict_of
 
 pytestmark = pytest.mark.anyio

@@ -9,7 +9,7 @@ from mcp import Client
 from mcp.client.sse import sse_client
 from mcp.types import CallToolResult
 
-from simulator import SimulatorHandle
+from catena_mcp.simulator import SimulatorHandle
 from tests.e2e.helpers import (
     EXPECTED_VERDICTS,
     MODES,

@@ -11,7 +11,7 @@ from mcp import Client
 from mcp.client.sse import sse_client
 from mcp.client.streamable_http import streamable_http_client
 
-from simulator import SimulatorHandle
+from catena_mcp.simulator import SimulatorHandle
 from tests.e2e.helpers import TOOL, arguments, free_port, http_server, run, server_env, verdict_of
 
 MCP_HEADERS = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}

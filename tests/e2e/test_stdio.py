@@ -12,7 +12,7 @@ from typing import IO, Any
 import pytest
 from inline_snapshot import snapshot
 
-from simulator import SimulatorHandle, SimulatorThread
+from catena_mcp.simulator import SimulatorHandle, SimulatorThread
 from tests.e2e.helpers import (
     EXPECTED_VERDICTS,
     MODES,

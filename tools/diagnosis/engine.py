@@ -9,8 +9,13 @@ reported: the latest of each listed group.
 from datetime import datetime
 from operator import attrgetter
 
-from tools.diagnosis.guidance import (
+from catena_mcp.tools.catena.records import (
     KNOWN_ERROR_TYPES,
+    KNOWN_OPERATION_STATUSES,
+    ResourceOperation,
+    ResourceOperationLog,
+)
+from catena_mcp.tools.diagnosis.next_steps import (
     VERDICT_LABELS,
     failure_label,
     fmt_duration,
@@ -19,7 +24,8 @@ from tools.diagnosis.guidance import (
     next_steps,
     plural,
 )
-from tools.diagnosis.model import (
+from catena_mcp.tools.diagnosis.ratelimit import has_rate_limit_headers, header_kind, parse_rate_limit
+from catena_mcp.tools.diagnosis.result import (
     Attempts,
     Diagnosis,
     FailureGroup,
@@ -30,9 +36,7 @@ from tools.diagnosis.model import (
     RequestIdRef,
     Verdict,
 )
-from tools.diagnosis.ratelimit import has_rate_limit_headers, header_kind, parse_rate_limit
-from tools.models import KNOWN_OPERATION_STATUSES, ResourceOperation, ResourceOperationLog
-from tools.untrusted import clean
+from catena_mcp.tools.untrusted import clean
 
 MAX_GROUPS = 20
 MAX_REQUEST_IDS = 3

@@ -7,106 +7,21 @@ structured `RateLimit: "p";r=;t=` with `RateLimit-Policy`. Values are upstream t
 read is reported raw and listed in `unparsed`, never raised.
 """
 
-import math
-import re
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Literal
 
-from tools.diagnosis.model import RateLimitFacts
-from tools.headers import REQUEST_ID_HEADERS, is_allowed_header
-from tools.untrusted import clean
+from catena_mcp.tools.diagnosis.result import RateLimitFacts
+from catena_mcp.tools.header_values import Moment, duration, integer, parse_retry_after, reset_moment
+from catena_mcp.tools.headers import RATE_LIMIT_PREFIXES, REQUEST_ID_HEADERS, is_allowed_header
+from catena_mcp.tools.untrusted import clean
 
 # Longer values are not rate-limit values; refusing them keeps parsing cost flat.
 _MAX_VALUE = 200
 _MAX_RAW_HEADERS = 12
-_EPOCH_MS = 1e12  # 2001-09-09 in milliseconds: anything larger is epoch ms
-_EPOCH_S = 1e9  # 2001-09-09 in seconds: anything larger is epoch seconds, smaller is a delta
-_NUMBER = re.compile(r"\d+(?:\.\d+)?")
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|sec|secs|m|min|mins|h|hr|d)?", re.IGNORECASE)
-_UNIT_SECONDS = {
-    **dict.fromkeys(("s", "sec", "secs"), 1.0),
-    **dict.fromkeys(("m", "min", "mins"), 60.0),
-    **dict.fromkeys(("h", "hr"), 3600.0),
-    "ms": 0.001,
-    "d": 86400.0,
-}
-_SUFFIXED_PREFIXES = ("x-ratelimit-", "x-rate-limit-", "ratelimit-")
 
 HeaderKind = Literal["request_id", "rate_limit"]
-# A moment is either seconds relative to the attempt or an absolute datetime.
-Moment = float | datetime
-
-
-def _number(text: str) -> float | None:
-    text = text.strip()
-    return float(text) if _NUMBER.fullmatch(text) else None
-
-
-def _integer(text: str) -> int | None:
-    value = _number(text)
-    return int(value) if value is not None and value.is_integer() else None
-
-
-def _finite_seconds(value: float) -> float | None:
-    # timedelta overflows long before a float does; such values are nonsense anyway.
-    return value if math.isfinite(value) and value < 1e10 else None
-
-
-@lru_cache(maxsize=512)
-def _duration(text: str) -> float | None:
-    """`60`, `1m`, `500ms`, `1h` -> seconds."""
-    match = _DURATION.fullmatch(text.strip())
-    if match is None:
-        return None
-    return _finite_seconds(float(match.group(1)) * _UNIT_SECONDS[(match.group(2) or "s").lower()])
-
-
-def _datetime(text: str) -> datetime | None:
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        try:
-            parsed = parsedate_to_datetime(text)
-        except (TypeError, ValueError, IndexError, OverflowError):
-            return None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-
-
-@lru_cache(maxsize=512)
-def _reset_moment(text: str) -> Moment | None:
-    """A reset value: epoch ms, epoch s or delta s (told apart by magnitude), or a datetime."""
-    text = text.strip()
-    value = _number(text)
-    if value is None:
-        return _datetime(text)
-    if value >= _EPOCH_MS:
-        return _epoch(value / 1000)
-    if value >= _EPOCH_S:
-        return _epoch(value)
-    return value
-
-
-def _epoch(seconds: float) -> datetime | None:
-    try:
-        return datetime.fromtimestamp(seconds, UTC)
-    except (OverflowError, OSError, ValueError):
-        return None
-
-
-@lru_cache(maxsize=512)
-def parse_retry_after(text: str) -> Moment | None:
-    """`Retry-After`: delay seconds (possibly fractional) or an HTTP-date; None when unreadable.
-
-    Also used by the Catena client for Catena's own 429 replies.
-    """
-    text = text.strip()
-    value = _number(text)
-    if value is not None:
-        return _finite_seconds(value)
-    return _datetime(text)
 
 
 def _items(text: str) -> list[tuple[str, dict[str, str]]]:
@@ -165,23 +80,23 @@ def _parse_ratelimit_field(name: str, value: str, policy: str | None, out: _Coll
         for member in value.split(","):
             key, _, raw = member.partition("=")
             pairs[key.strip().lower()] = raw.strip()
-        reset = _reset_moment(pairs["reset"]) if "reset" in pairs else None
+        reset = reset_moment(pairs["reset"]) if "reset" in pairs else None
         out.take(
             name,
-            limit=_integer(pairs.get("limit", "")),
-            remaining=_integer(pairs.get("remaining", "")),
+            limit=integer(pairs.get("limit", "")),
+            remaining=integer(pairs.get("remaining", "")),
             reset=reset,
         )
         if policy is not None:
             _parse_policy("ratelimit-policy", policy, None, out)
         return
     # Structured form: several policies may be listed; the one with the fewest requests left binds.
-    readable = [(item, args, r) for item, args in items if (r := _integer(args.get("r", ""))) is not None]
+    readable = [(item, args, r) for item, args in items if (r := integer(args.get("r", ""))) is not None]
     if not readable:
         out.take(name)
         return
     chosen, args, remaining = min(readable, key=lambda entry: entry[2])
-    out.take(name, remaining=remaining, reset=_reset_moment(args["t"]) if "t" in args else None)
+    out.take(name, remaining=remaining, reset=reset_moment(args["t"]) if "t" in args else None)
     if policy is not None:
         _parse_policy("ratelimit-policy", policy, chosen, out)
 
@@ -190,18 +105,18 @@ def _parse_policy(name: str, value: str, wanted: str | None, out: _Collected) ->
     """`RateLimit-Policy`: older `10;w=1` (limit first) or structured `"default";q=100;w=60`."""
     items = _items(value)
     item, args = next(((i, a) for i, a in items if i == wanted), items[0])
-    limit = _integer(args["q"]) if "q" in args else _integer(item)
-    out.take(name, limit=limit, window=_duration(args["w"]) if "w" in args else None)
+    limit = integer(args["q"]) if "q" in args else integer(item)
+    out.take(name, limit=limit, window=duration(args["w"]) if "w" in args else None)
 
 
 def _parse_limit(name: str, value: str, out: _Collected) -> None:
     """`X-RateLimit-Limit: 100`, `100, 100;w=60`, or Geotab's period form `1m`."""
     items = _items(value)
-    limit = _integer(items[0][0])
+    limit = integer(items[0][0])
     periods = [args.get("w", args.get("window")) for _, args in items]
-    window = next((_duration(p) for p in periods if p is not None), None)
+    window = next((duration(p) for p in periods if p is not None), None)
     if limit is None and window is None:
-        window = _duration(items[0][0])
+        window = duration(items[0][0])
     out.take(name, limit=limit, window=window)
 
 
@@ -210,13 +125,13 @@ def _parse_suffix(name: str, suffix: str, value: str, out: _Collected) -> None:
     if suffix == "limit":
         _parse_limit(name, value, out)
     elif suffix == "remaining":
-        out.take(name, remaining=_integer(value))
+        out.take(name, remaining=integer(value))
     elif suffix == "reset":
-        out.take(name, reset=_reset_moment(value))
+        out.take(name, reset=reset_moment(value))
     elif suffix == "retry-after-seconds":
         out.take_retry(name, parse_retry_after(value))
     elif suffix == "retry-at":
-        out.take_retry(name, _reset_moment(value))
+        out.take_retry(name, reset_moment(value))
     # Anything else (-used, -resource, ...) is kept raw: there is nothing to compute from it.
 
 
@@ -274,7 +189,7 @@ def parse_rate_limit(
             if "ratelimit" not in found:  # else read together with `RateLimit` to match policy names
                 _parse_policy(name, value, None, out)
         else:
-            prefix = next((p for p in _SUFFIXED_PREFIXES if name.startswith(p)), None)
+            prefix = next((p for p in RATE_LIMIT_PREFIXES if name.startswith(p)), None)
             if prefix is not None:
                 _parse_suffix(name, name[len(prefix) :], value, out)
     return _facts(found, out, log_id=log_id, at=at, now=now, throttled=throttled)

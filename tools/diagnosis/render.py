@@ -9,17 +9,16 @@ final guard keeps the text within MAX_CHARS whatever the input.
 from collections.abc import Callable
 from datetime import datetime
 
-from tools.diagnosis.guidance import (
-    KNOWN_ERROR_TYPES,
+from catena_mcp.tools.catena.records import KNOWN_ERROR_TYPES, ResourceOperation
+from catena_mcp.tools.diagnosis.next_steps import (
     VERDICT_LABELS,
     fmt_duration,
     fmt_time,
     plural,
     retry_moment,
 )
-from tools.diagnosis.model import Diagnosis, FailureGroup, Phase, RateLimitFacts
-from tools.models import ResourceOperation
-from tools.untrusted import quote
+from catena_mcp.tools.diagnosis.result import Diagnosis, FailureGroup, Phase, RateLimitFacts
+from catena_mcp.tools.untrusted import quote
 
 MAX_CHARS = 6000
 MAX_TABLE_ROWS = 6

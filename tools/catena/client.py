@@ -9,19 +9,19 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 import anyio
 import httpx
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 
-from server import __version__
-from server.config import Settings
-from tools import errors
-from tools.diagnosis.ratelimit import parse_retry_after
-from tools.models import ResourceOperation, parse_operation
+from catena_mcp import __version__
+from catena_mcp.tools.catena import errors
+from catena_mcp.tools.catena.records import ResourceOperation, parse_operation
+from catena_mcp.tools.header_values import parse_retry_after
 
 logger = logging.getLogger(__name__)
 
@@ -38,12 +38,26 @@ _RETRYABLE_STATUSES = frozenset({500, 502, 503, 504})
 Sleep = Callable[[float], Awaitable[None]]
 
 
+@dataclass(frozen=True)
+class ClientConfig:
+    """What the client needs to reach Catena: plain values, whoever reads them from where."""
+
+    base_url: str
+    token_url: str
+    client_id: str | None = None
+    client_secret: SecretStr | None = None
+    # A ready bearer token, used instead of client credentials and never refreshed.
+    access_token: SecretStr | None = None
+    timeout: float = 10.0
+    max_retries: int = 2
+
+
 class CatenaClient:
     """Async client for the resource-operation endpoint. One per process; use as an async context."""
 
     def __init__(
         self,
-        settings: Settings,
+        config: ClientConfig,
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Sleep = anyio.sleep,
@@ -51,7 +65,7 @@ class CatenaClient:
         jitter: Callable[[], float] = random.random,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        self._settings = settings
+        self._config = config
         self._sleep = sleep
         self._clock = clock
         self._jitter = jitter
@@ -72,7 +86,7 @@ class CatenaClient:
                 raise RuntimeError("Cannot send a request, as the client has been closed.")
             self._client = httpx.AsyncClient(
                 transport=self._transport,
-                timeout=httpx.Timeout(self._settings.catena_timeout),
+                timeout=httpx.Timeout(self._config.timeout),
                 headers={"User-Agent": f"catena-mcp/{__version__}", "Accept": "application/json"},
                 follow_redirects=False,
             )
@@ -91,7 +105,7 @@ class CatenaClient:
 
     async def get_resource_operation(self, connection_id: UUID, operation_id: UUID) -> ResourceOperation:
         url = (
-            f"{self._settings.base_url}/v2/integrations/connections/{connection_id}"
+            f"{self._config.base_url}/v2/integrations/connections/{connection_id}"
             f"/resource-operations/{operation_id}"
         )
         response, attempts = await self._get(url)
@@ -104,7 +118,7 @@ class CatenaClient:
             case 400:
                 raise errors.bad_request(detail)
             case 401:
-                if self._settings.catena_access_token is not None:
+                if self._config.access_token is not None:
                     raise errors.access_token_rejected()
                 raise errors.unauthorized_after_refresh(detail)
             case 403:
@@ -130,7 +144,7 @@ class CatenaClient:
         while True:
             token = await self._access_token(deadline)
             attempts += 1
-            retries_left = attempts <= self._settings.catena_max_retries
+            retries_left = attempts <= self._config.max_retries
             try:
                 response = await self._http.get(
                     url,
@@ -140,7 +154,7 @@ class CatenaClient:
             except httpx.TimeoutException:
                 if retries_left and await self._backoff(attempts, deadline):
                     continue
-                raise errors.timed_out(self._settings.catena_timeout, attempts) from None
+                raise errors.timed_out(self._config.timeout, attempts) from None
             except httpx.TransportError:
                 if retries_left and await self._backoff(attempts, deadline):
                     continue
@@ -170,7 +184,7 @@ class CatenaClient:
             return response, attempts
 
     def _attempt_timeout(self, deadline: float) -> float:
-        return max(0.1, min(self._settings.catena_timeout, deadline - self._clock()))
+        return max(0.1, min(self._config.timeout, deadline - self._clock()))
 
     async def _backoff(self, attempt: int, deadline: float) -> bool:
         """Sleep before the next attempt (jittered exponential); False when the call budget forbids it."""
@@ -183,7 +197,7 @@ class CatenaClient:
 
     @property
     def _can_refresh(self) -> bool:
-        return self._settings.catena_access_token is None
+        return self._config.access_token is None
 
     async def _access_token(self, deadline: float) -> str:
         if self._token is not None and self._clock() < self._token_expires_at:
@@ -203,21 +217,21 @@ class CatenaClient:
                 self._token = None
 
     async def _fetch_token(self, deadline: float) -> tuple[str, float]:
-        settings = self._settings
-        if settings.catena_access_token is not None:
-            return settings.catena_access_token.get_secret_value(), float("inf")
-        if settings.catena_client_id is None or settings.catena_client_secret is None:
+        config = self._config
+        if config.access_token is not None:
+            return config.access_token.get_secret_value(), float("inf")
+        if config.client_id is None or config.client_secret is None:
             raise errors.missing_credentials()
         form = {
             "grant_type": "client_credentials",
-            "client_id": settings.catena_client_id,
-            "client_secret": settings.catena_client_secret.get_secret_value(),
+            "client_id": config.client_id,
+            "client_secret": config.client_secret.get_secret_value(),
             "scope": "organization",
         }
         try:
             # Bounded by what is left of the call's budget, like every other request of the call.
             response = await self._http.post(
-                settings.token_url, data=form, timeout=self._attempt_timeout(deadline)
+                config.token_url, data=form, timeout=self._attempt_timeout(deadline)
             )
         except httpx.TimeoutException:
             raise errors.token_endpoint_failed(None, "no answer in time") from None

@@ -6,11 +6,14 @@ templates, and the only upstream text they carry is Catena's `detail`, cleaned, 
 
 from datetime import datetime
 
-from tools.untrusted import quote
+from catena_mcp.tools.untrusted import quote
 
 
 class CatenaError(Exception):
-    """A failed Catena call; `str(error)` is safe to show to the client and to log."""
+    """A failed Catena call; `str(error)` is safe to show to the client and to log.
+
+    Callers branch on the subclass, never on the HTTP status; `status` is kept for the logs.
+    """
 
     def __init__(self, message: str, *, status: int | None = None) -> None:
         super().__init__(message)
@@ -18,48 +21,74 @@ class CatenaError(Exception):
         self.status = status
 
 
+class NotConfiguredError(CatenaError):
+    """No credentials: nothing was sent."""
+
+
+class AuthError(CatenaError):
+    """Catena or its token service refused who we are, or what we may read."""
+
+
+class NotFoundError(CatenaError):
+    """The operation does not exist on that connection."""
+
+
+class RequestRejectedError(CatenaError):
+    """Catena refused the request itself (400, 409, 422): what we asked, not who we are."""
+
+
 class RateLimitedError(CatenaError):
+    """Catena throttled us for longer than a call may wait."""
+
     def __init__(self, message: str, *, retry_after: float | None) -> None:
         super().__init__(message, status=429)
         self.retry_after = retry_after
+
+
+class UpstreamError(CatenaError):
+    """Catena, or the way to it, failed: 5xx, timeouts, no connection, a status we do not know."""
+
+
+class MalformedReplyError(CatenaError):
+    """Catena answered, but not in a shape we can read."""
 
 
 def _with_detail(message: str, detail: str | None) -> str:
     return f"{message} Catena said: {quote(detail, 200)}." if detail else message
 
 
-def missing_credentials() -> CatenaError:
-    return CatenaError(
+def missing_credentials() -> NotConfiguredError:
+    return NotConfiguredError(
         "Catena credentials are not configured: set CATENA_CLIENT_ID and CATENA_CLIENT_SECRET "
         "(or CATENA_ACCESS_TOKEN) in the server's environment, then restart it."
     )
 
 
-def invalid_client() -> CatenaError:
-    return CatenaError(
+def invalid_client() -> AuthError:
+    return AuthError(
         "Catena rejected the client credentials (check CATENA_CLIENT_ID / CATENA_CLIENT_SECRET).", status=401
     )
 
 
-def token_endpoint_failed(status: int | None, reason: str) -> CatenaError:
+def token_endpoint_failed(status: int | None, reason: str) -> AuthError:
     where = f"HTTP {status}" if status is not None else reason
-    return CatenaError(
+    return AuthError(
         f"Could not get a Catena access token ({where}). Check CATENA_TOKEN_URL and that the token "
         "service is reachable; try again in a minute.",
         status=status,
     )
 
 
-def access_token_rejected() -> CatenaError:
-    return CatenaError(
+def access_token_rejected() -> AuthError:
+    return AuthError(
         "Catena rejected the access token (HTTP 401). CATENA_ACCESS_TOKEN is expired or invalid: set a "
         "fresh one, or configure CATENA_CLIENT_ID and CATENA_CLIENT_SECRET so the server can refresh it.",
         status=401,
     )
 
 
-def unauthorized_after_refresh(detail: str | None) -> CatenaError:
-    return CatenaError(
+def unauthorized_after_refresh(detail: str | None) -> AuthError:
+    return AuthError(
         _with_detail(
             "Catena rejected a freshly issued access token (HTTP 401). The client credentials work but "
             "are not accepted by the API: ask Catena support to check the client.",
@@ -69,14 +98,14 @@ def unauthorized_after_refresh(detail: str | None) -> CatenaError:
     )
 
 
-def bad_request(detail: str | None) -> CatenaError:
-    return CatenaError(
+def bad_request(detail: str | None) -> RequestRejectedError:
+    return RequestRejectedError(
         _with_detail("Catena rejected the request as malformed (HTTP 400).", detail), status=400
     )
 
 
-def forbidden(detail: str | None) -> CatenaError:
-    return CatenaError(
+def forbidden(detail: str | None) -> AuthError:
+    return AuthError(
         _with_detail(
             "Catena refused access (HTTP 403): the client is missing the permission or scope "
             "`resource_operation:read`, or the connection belongs to another partner. Ask Catena support "
@@ -87,34 +116,36 @@ def forbidden(detail: str | None) -> CatenaError:
     )
 
 
-def not_found(connection_id: str, operation_id: str) -> CatenaError:
-    return CatenaError(
+def not_found(connection_id: str, operation_id: str) -> NotFoundError:
+    return NotFoundError(
         f"No resource operation {operation_id} on connection {connection_id}: check both IDs; an "
         "operation belongs to exactly one connection.",
         status=404,
     )
 
 
-def method_not_allowed() -> CatenaError:
-    return CatenaError(
+def method_not_allowed() -> UpstreamError:
+    return UpstreamError(
         "Catena answered 405 Method Not Allowed: the endpoint may have moved (it is provisional). "
         "Check CATENA_BASE_URL and upgrade catena-mcp.",
         status=405,
     )
 
 
-def conflict(detail: str | None) -> CatenaError:
-    return CatenaError(_with_detail("Catena answered 409 Conflict; try again shortly.", detail), status=409)
+def conflict(detail: str | None) -> RequestRejectedError:
+    return RequestRejectedError(
+        _with_detail("Catena answered 409 Conflict; try again shortly.", detail), status=409
+    )
 
 
-def unprocessable(fields: list[tuple[str, str]]) -> CatenaError:
+def unprocessable(fields: list[tuple[str, str]]) -> RequestRejectedError:
     if fields:
         listed = "; ".join(f"{quote(path, 80)}: {quote(message, 120)}" for path, message in fields[:5])
         more = f" (and {len(fields) - 5} more)" if len(fields) > 5 else ""
         what = f" Fields rejected: {listed}{more}."
     else:
         what = ""
-    return CatenaError(
+    return RequestRejectedError(
         "Catena rejected the request parameters (HTTP 422); both IDs must be UUIDs." + what, status=422
     )
 
@@ -132,9 +163,9 @@ def rate_limited(retry_after: float | None, retry_at: datetime | None) -> RateLi
     )
 
 
-def server_error(status: int, detail: str | None, attempts: int) -> CatenaError:
+def server_error(status: int, detail: str | None, attempts: int) -> UpstreamError:
     label = "gateway timeout" if status == 504 else "server error"
-    return CatenaError(
+    return UpstreamError(
         _with_detail(
             f"Catena returned a {label} (HTTP {status}) on {_attempts(attempts)}. This is on Catena's "
             "side: try again in a few minutes.",
@@ -144,26 +175,28 @@ def server_error(status: int, detail: str | None, attempts: int) -> CatenaError:
     )
 
 
-def unexpected_status(status: int, detail: str | None) -> CatenaError:
-    return CatenaError(_with_detail(f"Catena answered with unexpected HTTP {status}.", detail), status=status)
+def unexpected_status(status: int, detail: str | None) -> UpstreamError:
+    return UpstreamError(
+        _with_detail(f"Catena answered with unexpected HTTP {status}.", detail), status=status
+    )
 
 
-def timed_out(timeout: float, attempts: int) -> CatenaError:
-    return CatenaError(
+def timed_out(timeout: float, attempts: int) -> UpstreamError:
+    return UpstreamError(
         f"Catena did not answer within {timeout:g} s on {_attempts(attempts)}. Try again later, or "
         "raise CATENA_TIMEOUT if this keeps happening."
     )
 
 
-def unreachable(attempts: int) -> CatenaError:
-    return CatenaError(
+def unreachable(attempts: int) -> UpstreamError:
+    return UpstreamError(
         f"Could not connect to Catena on {_attempts(attempts)}. Check network access and "
         "CATENA_BASE_URL; try again later."
     )
 
 
-def malformed_body(what: str) -> CatenaError:
-    return CatenaError(
+def malformed_body(what: str) -> MalformedReplyError:
+    return MalformedReplyError(
         f"Catena's reply could not be read ({what}). The provisional endpoint may have changed shape: "
         "upgrade catena-mcp, or report it with the IDs you used."
     )

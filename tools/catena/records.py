@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from tools.headers import allowed_headers
+from catena_mcp.tools.headers import allowed_headers
 
 # The values Catena documents today; anything else is still accepted and shown verbatim.
 KNOWN_ERROR_TYPES = ("auth", "validation", "network", "tsp")

@@ -9,10 +9,9 @@ import re
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from tools.diagnosis.model import FailureGroup, RateLimitFacts, Verdict
+from catena_mcp.tools.diagnosis.result import FailureGroup, RateLimitFacts, Verdict
 
 _NOT_IDENT = re.compile(r"[^A-Za-z0-9_.-]+")
-KNOWN_ERROR_TYPES = frozenset(("auth", "validation", "network", "tsp"))
 
 VERDICT_LABELS: dict[Verdict, str] = {
     "succeeded_first_time": "Succeeded",

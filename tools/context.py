@@ -4,7 +4,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from tools.catena import CatenaClient
+from catena_mcp.tools.catena.client import CatenaClient
 
 
 def utc_now() -> datetime:

@@ -1,0 +1,1 @@
+"""The Catena API client: configuration, requests, error kinds and the records it returns."""
