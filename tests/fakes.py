@@ -1,4 +1,5 @@
-"""A fake Catena behind httpx.MockTransport, and the constants the tests share."""
+"""The test support module: a fake Catena behind httpx.MockTransport, and the constants and helpers the
+in-process tests share."""
 
 import json
 from collections.abc import Callable
@@ -7,9 +8,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+from mcp import Client
+from mcp.server import MCPServer
 
 from catena_mcp.server.config import Settings
 from catena_mcp.tools.catena.client import CatenaClient
+from catena_mcp.tools.resource_operation import TOOL_NAME
 
 BASE_URL = "https://catena.test"
 TOKEN_URL = "https://auth.catena.test/realms/catena/protocol/openid-connect/token"
@@ -17,10 +21,13 @@ CLIENT_ID = "partner-client"
 CLIENT_SECRET = "s3cr3t-client-secret-value"  # must never appear in any output
 CONNECTION_ID = "7b2d0c4e-3f7a-4d0b-9c1e-5a6f8e9d0a11"
 OPERATION_ID = "3c9e1f20-8b4d-4a6e-b7c5-2d1e0f9a8b77"
+ARGS = {"connection_id": CONNECTION_ID, "resource_operation_id": OPERATION_ID}
 # A fixed "now" so diagnoses (retry moments, "already passed") are reproducible.
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
 Responder = Callable[[httpx.Request], httpx.Response]
+# The `server_factory` fixture (conftest.py): an in-process server on a FakeCatena.
+ServerFactory = Callable[..., MCPServer[Any]]
 
 
 def catena_error(status: int, message: str, detail: Any = None, **headers: str) -> httpx.Response:
@@ -115,3 +122,12 @@ def make_client(
         jitter=lambda: 0.5,
         now=lambda: NOW,
     )
+
+
+async def call(server: MCPServer[Any], arguments: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Calls the tool through the official client; the whole result as JSON, checked free of the secret."""
+    async with Client(server) as client:
+        result = await client.call_tool(TOOL_NAME, ARGS if arguments is None else arguments)
+    dumped = result.model_dump(mode="json", by_alias=True, exclude_none=True)
+    assert CLIENT_SECRET not in str(dumped)
+    return dumped

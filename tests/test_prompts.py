@@ -16,11 +16,6 @@ ARGS = {"connection_id": CONNECTION_ID, "resource_operation_id": OPERATION_ID}
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
 def server() -> MCPServer[Any]:
     mcp: MCPServer[Any] = MCPServer("prompts-test", log_level="WARNING")
     register_prompts(mcp)

@@ -6,7 +6,7 @@ break the markdown table, and no header outside the allow-list reaches the text 
 
 import json
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -16,8 +16,8 @@ from catena_mcp.tools.catena.records import ResourceOperation
 from catena_mcp.tools.diagnosis import MAX_CHARS, diagnose, render_text
 from catena_mcp.tools.diagnosis.render import _fit
 from catena_mcp.tools.headers import is_allowed_header
+from tests.fakes import NOW
 
-NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 SECTION_NAMES = ("headline", "facts", "table", "rate_limits", "request_ids", "steps", "notes")
 SECRET = "S3CR3T-VALUE"
 FORBIDDEN = [

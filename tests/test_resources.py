@@ -1,20 +1,17 @@
 """Resources and prompts, read through the official client in-process."""
 
 import json
-from collections.abc import Callable
-from typing import Any
 
 import pytest
 from inline_snapshot import snapshot
 from mcp import Client, MCPError
-from mcp.server import MCPServer
 
-from tests.fakes import CONNECTION_ID, OPERATION_ID, FakeCatena, catena_error
+from catena_mcp.tools.resource_operation import TOOL_NAME
+from tests.fakes import ARGS, CONNECTION_ID, OPERATION_ID, FakeCatena, ServerFactory, catena_error
 from tests.operations import FAILED_BY_ERROR_TYPE
 
 pytestmark = pytest.mark.anyio
 
-ServerFactory = Callable[..., MCPServer[Any]]
 URI = f"catena://connections/{CONNECTION_ID}/resource-operations/{OPERATION_ID}"
 
 
@@ -46,10 +43,7 @@ async def test_operation_resource_is_the_structured_result(server_factory: Serve
     fake = FakeCatena(FAILED_BY_ERROR_TYPE["validation"])
     async with Client(server_factory(fake)) as client:
         (content,) = (await client.read_resource(URI)).contents
-        result = await client.call_tool(
-            "get_resource_operation",
-            {"connection_id": CONNECTION_ID, "resource_operation_id": OPERATION_ID},
-        )
+        result = await client.call_tool(TOOL_NAME, ARGS)
     assert content.mime_type == "application/json"
     assert json.loads(content.text) == result.structured_content  # type: ignore[union-attr]
 

@@ -1,36 +1,26 @@
 """Every way the upstream call can fail becomes one fixed tool error; scenarios run in-process."""
 
-from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
-from inline_snapshot import snapshot
+from inline_snapshot import Is, snapshot
 from mcp import Client
-from mcp.server import MCPServer
 
+from catena_mcp import __version__
 from tests.fakes import (
-    CLIENT_SECRET,
+    ARGS,
     CONNECTION_ID,
     OPERATION_ID,
     FakeCatena,
+    ServerFactory,
     Sleeps,
+    call,
     catena_error,
 )
 from tests.operations import SUCCEEDED_AFTER_RETRY
 
 pytestmark = pytest.mark.anyio
-
-ServerFactory = Callable[..., MCPServer[Any]]
-ARGS = {"connection_id": CONNECTION_ID, "resource_operation_id": OPERATION_ID}
-
-
-async def call(server: MCPServer[Any], arguments: dict[str, Any] | None = None) -> dict[str, Any]:
-    async with Client(server) as client:
-        result = await client.call_tool("get_resource_operation", ARGS if arguments is None else arguments)
-    dumped = result.model_dump(mode="json", by_alias=True, exclude_none=True)
-    assert CLIENT_SECRET not in str(dumped)
-    return dumped
 
 
 ERROR_RESULT = snapshot(
@@ -39,7 +29,7 @@ ERROR_RESULT = snapshot(
             "io.modelcontextprotocol/serverInfo": {
                 "name": "catena-mcp",
                 "title": "Catena resource operations",
-                "version": "0.1.0",
+                "version": Is(__version__),
             }
         },
         "content": [{"type": "text", "text": "<the message>"}],
