@@ -26,12 +26,14 @@ PIP_TIMEOUT_SECONDS = 300
 
 def pip(*args: str) -> None:
     """The test runner's pip; `--python` points it at another environment, which needs no pip of its own."""
-    subprocess.run(
+    result = subprocess.run(
         [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q", *args],
-        check=True,
+        check=False,
         timeout=PIP_TIMEOUT_SECONDS,
         capture_output=True,
+        text=True,
     )
+    assert result.returncode == 0, result.stderr
 
 
 @pytest.fixture(scope="module")
