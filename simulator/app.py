@@ -39,7 +39,13 @@ from catena_mcp.simulator.faults import (
     parse_fault,
 )
 from catena_mcp.simulator.history import HISTORY_END
-from catena_mcp.simulator.listing import HistoryIndex, ListingError, default_history_index, index_history, list_page
+from catena_mcp.simulator.listing import (
+    HistoryIndex,
+    ListingError,
+    default_history_index,
+    index_history,
+    list_page,
+)
 from catena_mcp.simulator.store import OperationRef, PreparedCatalogue, default_catalogue, prepare_catalogue
 
 TOKEN_PATH = "/realms/catena/protocol/openid-connect/token"  # noqa: S105 -- a path, not a secret

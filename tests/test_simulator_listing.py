@@ -104,7 +104,7 @@ def test_the_generated_week_holds_the_planted_patterns() -> None:
         }
     )
     assert [op["created_at"] for op in history] == sorted(op["created_at"] for op in history)
-    assert generate_history.__wrapped__() == generate_history()  # type: ignore[attr-defined]
+    assert generate_history.__wrapped__() == generate_history()
 
 
 async def test_paging_visits_every_operation_once_oldest_first(client: httpx.AsyncClient) -> None:
