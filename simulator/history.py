@@ -198,7 +198,8 @@ def _operation(connection: Connection, created: datetime, n: int) -> dict[str, A
     elif connection is SAMSARA_ACME and THROTTLING[0] <= created < THROTTLING[1]:
         attempts = 3 if roll < 0.7 else 1 + int(roll * 10) % 2
         for attempt in range(attempts):
-            op.attempt(_THROTTLED, _throttled_headers(op.at), 2 if attempt == 0 else 30 * attempt)
+            delay = 2 if attempt == 0 else 30 * attempt
+            op.attempt(_THROTTLED, _throttled_headers(op.at + timedelta(seconds=delay)), delay)
         if roll >= 0.7:
             op.attempt(None, {}, 15)
         else:

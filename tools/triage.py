@@ -8,7 +8,9 @@ from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 
+from catena_mcp.tools.catena.client import CatenaClient
 from catena_mcp.tools.catena.errors import CatenaError
+from catena_mcp.tools.catena.filters import OperationFilters
 from catena_mcp.tools.context import AppState
 from catena_mcp.tools.diagnosis.triage import TriageResult, triage
 from catena_mcp.tools.diagnosis.triage_render import render_triage, triage_steps
@@ -44,6 +46,34 @@ UNEXPECTED_ERROR = (
 )
 
 
+async def triage_window(
+    catena: CatenaClient, filters: OperationFilters, reporter: ProgressReporter
+) -> TriageResult:
+    """Read the window (bounded), read a sample of the failing operations' attempts, find the patterns."""
+    started = anyio.current_time()
+    scan = await scan_window(catena, filters, reporter)
+    await inspect_failing(catena, scan, reporter, started=started)
+    found = triage(scan.rows)
+    result = TriageResult(
+        since=filters.since,
+        until=filters.until,
+        scanned=found.scanned,
+        failing=found.failing,
+        pages=scan.pages,
+        stop=scan.stop,
+        inspected=found.inspected,
+        inspect_stop=scan.detail_stop,
+        unreadable=scan.unreadable,
+        patterns=found.patterns,
+        patterns_omitted=found.patterns_omitted,
+        operations_omitted=found.omitted_operations,
+        rate_limits=found.rate_limits,
+        next_steps=[],
+    )
+    result.next_steps = triage_steps(result)
+    return result
+
+
 async def triage_resource_operation_failures(
     ctx: Context[AppState],
     *,
@@ -70,29 +100,8 @@ async def triage_resource_operation_failures(
     )
     if isinstance(filters, str):
         return error_result(filters)
-    reporter = ProgressReporter(ctx.report_progress)
     try:
-        started = anyio.current_time()
-        scan = await scan_window(state.catena, filters, reporter)
-        await inspect_failing(state.catena, scan, reporter, started=started)
-        found = triage(scan.rows)
-        result = TriageResult(
-            since=filters.since,
-            until=filters.until,
-            scanned=found.scanned,
-            failing=found.failing,
-            pages=scan.pages,
-            stop=scan.stop,
-            inspected=found.inspected,
-            inspect_stop=scan.detail_stop,
-            unreadable=scan.unreadable,
-            patterns=found.patterns,
-            patterns_omitted=found.patterns_omitted,
-            operations_omitted=found.omitted_operations,
-            rate_limits=found.rate_limits,
-            next_steps=[],
-        )
-        result.next_steps = triage_steps(result)
+        result = await triage_window(state.catena, filters, ProgressReporter(ctx.report_progress))
         text = render_triage(result)
         if state.simulated:
             text = SIMULATED_BANNER + text
