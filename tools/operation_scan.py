@@ -18,7 +18,8 @@ import anyio
 from catena_mcp.tools.catena.client import MAX_PAGE_SIZE, CatenaClient
 from catena_mcp.tools.catena.errors import CatenaError, RateLimitedError
 from catena_mcp.tools.catena.filters import OperationFilters
-from catena_mcp.tools.diagnosis.triage import OperationRow, row_of, with_attempts
+from catena_mcp.tools.diagnosis.next_steps import plural
+from catena_mcp.tools.diagnosis.triage import OperationRow, Stop, row_of, with_attempts
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +31,6 @@ DETAIL_CONCURRENCY = 8
 PAGING_BUDGET_SECONDS = 30.0
 TOTAL_BUDGET_SECONDS = 40.0
 
-from catena_mcp.tools.diagnosis.triage import Stop  # noqa: E402
 
 Progress = Callable[[float, float | None, str | None], Awaitable[None]]
 
@@ -98,7 +98,8 @@ async def scan_window(
             logs_known = "logs" in item.model_fields_set and bool(item.logs)
             scan.logs_listed = scan.logs_listed or logs_known
             scan.rows.append(row_of(item, logs_known=logs_known))
-        await reporter.report(scan.pages, None, f"Read {scan.pages} page(s): {len(scan.rows)} operations")
+        read = f"Read {plural(scan.pages, 'page')}: {plural(len(scan.rows), 'operation')}"
+        await reporter.report(scan.pages, None, read)
         cursor = page.next_page
         if cursor is None:
             return scan

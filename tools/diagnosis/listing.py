@@ -111,7 +111,8 @@ def render_listing(result: ListResult) -> str:
 
 
 def _scope(result: ListResult) -> str:
-    line = f"**Scanned:** {plural(result.pages, 'page')}, {result.scanned:,} operations"
+    operations = "1 operation" if result.scanned == 1 else f"{result.scanned:,} operations"
+    line = f"**Scanned:** {plural(result.pages, 'page')}, {operations}"
     line += (
         ", the whole window" if result.stop is None else f": **stopped early at {STOP_REASONS[result.stop]}**"
     )

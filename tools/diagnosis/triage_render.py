@@ -37,6 +37,10 @@ def _count(number: int) -> str:
     return f"{number:,}"
 
 
+def _operations(number: int) -> str:
+    return "1 operation" if number == 1 else f"{number:,} operations"
+
+
 def _share(value: float) -> str:
     return f"{value * 100:.1f}%"
 
@@ -56,10 +60,11 @@ def error_label(pattern: Pattern) -> str:
 def render_triage(result: TriageResult) -> str:
     window = window_label(result.since, result.until)
     if result.scanned == 0:
-        head = f"**No operations** in {window}{_filtered_hint(result)}."
+        head = f"**No operations** in {window}: widen the window with since/until, or loosen the filters."
         return "\n\n".join([head, _scope(result)])
     if result.failing == 0:
-        head = f"**Nothing failing:** all {_count(result.scanned)} operations in {window} succeeded."
+        every = "the one operation" if result.scanned == 1 else f"all {_count(result.scanned)} operations"
+        head = f"**Nothing failing:** {every} in {window} succeeded."
         return "\n\n".join([head, _scope(result)])
     head = (
         f"**{_count(result.failing)} of {_count(result.scanned)} operations failed or are pending "
@@ -75,12 +80,8 @@ def render_triage(result: TriageResult) -> str:
     return text[:MAX_CHARS]
 
 
-def _filtered_hint(result: TriageResult) -> str:
-    return "" if result.until or result.since else " (widen the window with since/until)"
-
-
 def _scope(result: TriageResult) -> str:
-    lines = [f"**Scanned:** {plural(result.pages, 'page')}, {_count(result.scanned)} operations"]
+    lines = [f"**Scanned:** {plural(result.pages, 'page')}, {_operations(result.scanned)}"]
     if result.stop is None:
         lines[0] += ", the whole window"
     else:
