@@ -129,13 +129,13 @@ def details(*operations: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 async def call(
-    fake: FakeListing, sleeps: Sleeps, tool: str, arguments: dict[str, Any], progress: list[Any] | None = None
+    fake: FakeListing, sleeps: Sleeps, tool: str, arguments: dict[str, Any], seen: list[Any] | None = None
 ) -> tuple[str, Any]:
     server: MCPServer[Any] = build_server(make_client(fake, sleeps), now=lambda: NOW)
 
-    async def on_progress(value: float, total: float | None, message: str | None) -> None:
-        if progress is not None:
-            progress.append((value, total, message))
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        if seen is not None:
+            seen.append((progress, total, message))
 
     async with Client(server) as client:
         result = await client.call_tool(tool, arguments, progress_callback=on_progress)
@@ -291,9 +291,9 @@ async def test_triage_pages_until_the_cursor_ends_and_reads_the_failures(sleeps:
     # At least one notification per page and during the detail fetches, never going down.
     assert progress == snapshot(
         [
-            (1, None, 'Read 1 page: 2 operations'),
-            (2, None, 'Read 2 pages: 2 operations'),
-            (3, None, 'Read 3 pages: 5 operations'),
+            (1, None, "Read 1 page: 2 operations"),
+            (2, None, "Read 2 pages: 2 operations"),
+            (3, None, "Read 3 pages: 5 operations"),
             (7, 7, "Read the attempts of 4/4 operations"),
         ]
     )
@@ -512,7 +512,7 @@ async def test_a_quiet_window_says_so(sleeps: Sleeps) -> None:
     assert empty.log() == snapshot(["list size=1000"])
 
 
-BAD_ARGUMENTS = {
+BAD_ARGUMENTS: dict[str, dict[str, Any]] = {
     "naive since": {"since": "2026-11-20T00:00:00"},
     "not a datetime": {"since": "yesterday"},
     "until before since": {"since": "2026-11-20T12:00:00Z", "until": "2026-11-20T00:00:00Z"},

@@ -158,14 +158,21 @@ def _steps(result: TriageResult) -> str:
 
 
 def triage_steps(result: TriageResult) -> list[str]:
-    """What to do about the largest patterns, then how to see more."""
+    """What to do about the patterns that need someone to act, largest first; transient failures in one
+    step after them; then how to see more."""
     steps: list[str] = []
     for pattern in result.patterns:
-        step = _pattern_step(pattern)
-        if step and step not in steps:
+        step = _action(pattern)
+        if step and step not in steps and len(steps) < 3:
             steps.append(step)
-        if len(steps) == 4:
-            break
+    transient = [pattern for pattern in result.patterns if _transient(pattern)]
+    if transient:
+        count = sum(pattern.count for pattern in transient)
+        tsps = ", ".join(dict.fromkeys(ident(pattern.tsp) for pattern in transient))
+        steps.append(
+            f"{plural(count, 'operation')} failed on TSP errors or timeouts ({tsps}): usually transient on "
+            "the TSP's side; issue the writes again once it recovers, and report it to the TSP if it lasts."
+        )
     if result.inspected < result.failing:
         steps.append(
             f"{_count(result.failing - result.inspected)} failing operations were not inspected: narrow the "
@@ -184,7 +191,17 @@ def triage_steps(result: TriageResult) -> list[str]:
     return steps[:MAX_STEPS]
 
 
-def _pattern_step(pattern: Pattern) -> str | None:
+def _transient(pattern: Pattern) -> bool:
+    return (
+        pattern.error == "error"
+        and pattern.http != 429
+        and (
+            pattern.error_type == "network" or (pattern.error_type == "tsp" and (pattern.http or 500) >= 500)
+        )
+    )
+
+
+def _action(pattern: Pattern) -> str | None:
     tsp = ident(pattern.tsp)
     count = plural(pattern.count, "operation")
     if pattern.error == "no_attempts" and pattern.status == "pending":
@@ -199,24 +216,18 @@ def _pattern_step(pattern: Pattern) -> str | None:
             f"{tsp} throttled writes (HTTP 429, {count}, {_short(pattern.first)} → {_short(pattern.last)}): "
             "pace writes to it and issue the failed ones again after the retry moment."
         )
-    match pattern.error_type:
-        case "auth":
-            return (
-                f"{tsp} rejects the credentials of {_connection(pattern)} ({count} failed auth since "
-                f"{fmt_time(pattern.first)}): the fleet must re-authorize the connection; every write fails "
-                "until it does."
-            )
-        case "validation":
-            kind = pattern.kinds[0]
-            return (
-                f"{tsp} rejects payloads ({count}, mostly {ident(kind.resource)} {ident(kind.op)}): read the "
-                f"field errors of an example with {GET_TOOL}, fix the payloads, then issue the writes again."
-            )
-        case "network" | "tsp":
-            return (
-                f"{tsp}: {failure_label(pattern.error_type, pattern.http)} on {count}, usually transient on "
-                "the TSP's side: issue the writes again once it recovers; report it to the TSP if it lasts."
-            )
+    if pattern.error_type == "auth":
+        return (
+            f"{tsp} rejects the credentials of {_connection(pattern)} ({count} failed auth since "
+            f"{fmt_time(pattern.first)}): the fleet must re-authorize the connection; every write fails "
+            "until it does."
+        )
+    if pattern.error_type == "validation":
+        kind = pattern.kinds[0]
+        return (
+            f"{tsp} rejects payloads ({count}, mostly {ident(kind.resource)} {ident(kind.op)}): read the "
+            f"field errors of an example with {GET_TOOL}, fix the payloads, then issue the writes again."
+        )
     return None
 
 
