@@ -31,9 +31,9 @@ async def test_tool_surface(server_factory: ServerFactory) -> None:
     sizes = {tool.name: len(json.dumps(tool.output_schema)) for tool in tools}
     assert sizes == snapshot(
         {
-            "get_resource_operation": 5585,
-            "triage_resource_operation_failures": 4059,
-            "list_resource_operations": 1962,
+            "get_resource_operation": 5315,
+            "triage_resource_operation_failures": 3884,
+            "list_resource_operations": 1907,
         }
     )
     assert max(sizes.values()) < 6000

@@ -9,13 +9,13 @@ from uuid import UUID
 from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from catena_mcp.tools.catena.errors import CatenaError
 from catena_mcp.tools.catena.records import ResourceOperation
 from catena_mcp.tools.context import AppState
 from catena_mcp.tools.diagnosis import Diagnosis, diagnose, render_text
-from catena_mcp.tools.schema import COMPACT_SCHEMA
+from catena_mcp.tools.schema import COMPACT_SCHEMA, OutputModel
 
 TOOL_NAME = "get_resource_operation"
 TOOL_TITLE = "Diagnose a Catena resource operation"
@@ -39,7 +39,7 @@ MaxLogs = Annotated[
 ]
 
 
-class ResourceOperationResult(BaseModel):
+class ResourceOperationResult(OutputModel):
     """The tool's structured content."""
 
     model_config = COMPACT_SCHEMA

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from catena_mcp.tools.diagnosis.next_steps import fmt_time, ident, plural
 from catena_mcp.tools.diagnosis.triage import OperationRow, Stop
 from catena_mcp.tools.diagnosis.triage_render import STOP_REASONS, window_label
-from catena_mcp.tools.schema import COMPACT_SCHEMA
+from catena_mcp.tools.schema import COMPACT_SCHEMA, OutputModel
 from catena_mcp.tools.untrusted import quote
 
 StatusFilter = Literal["failed", "pending", "success", "not_success"]
@@ -36,7 +36,7 @@ class ListedRow(BaseModel):
     updated: datetime | None
 
 
-class ListResult(BaseModel):
+class ListResult(OutputModel):
     """The listing tool's structured content."""
 
     model_config = COMPACT_SCHEMA

@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 
 from catena_mcp.tools.catena.records import ResourceOperation
 from catena_mcp.tools.diagnosis.ratelimit import parse_rate_limit
-from catena_mcp.tools.schema import COMPACT_SCHEMA
+from catena_mcp.tools.schema import COMPACT_SCHEMA, OutputModel
 from catena_mcp.tools.untrusted import clean
 
 MAX_PATTERNS = 12
@@ -250,7 +250,7 @@ def _rate_limits(rows: Iterable[OperationRow]) -> list[TspRateLimit]:
 Stop = Literal["page_cap", "time_budget", "rate_limited"]
 
 
-class TriageResult(BaseModel):
+class TriageResult(OutputModel):
     """The triage tool's structured content."""
 
     model_config = COMPACT_SCHEMA
