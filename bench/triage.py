@@ -153,7 +153,7 @@ def client_rows(upstream: Upstream, calls: int) -> list[Row]:
                 with_validation,
                 without,
                 "same calls, validation off",
-                Target("<=", 1.10),
+                Target("<=", 1.25),
             )
         )
         rows.append(
