@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 from inline_snapshot import snapshot
@@ -13,7 +14,10 @@ from mcp import Client
 from mcp.server import MCPServer
 
 from catena_mcp.server.app import build_server
-from tests.fakes import CLIENT_SECRET, NOW, TOKEN_URL, Sleeps, catena_error, make_client
+from catena_mcp.tools.catena.client import CatenaClient
+from catena_mcp.tools.catena.filters import OperationFilters
+from catena_mcp.tools.operation_scan import ProgressReporter, inspect_failing, scan_window
+from tests.fakes import CLIENT_SECRET, NOW, TOKEN_URL, Sleeps, catena_error, make_client, make_settings
 
 pytestmark = pytest.mark.anyio
 
@@ -589,4 +593,45 @@ status
     For further information visit https://errors.pydantic.dev/VERSION/v/literal_error\
 """,
         }
+    )
+
+
+async def test_the_page_cap_stops_an_endless_cursor_and_says_so(sleeps: Sleeps) -> None:
+    endless = FakeListing(pages=[[op(1, "success")] for _ in range(30)])
+    text, structured = await call(endless, sleeps, TRIAGE, WINDOW)
+    assert (structured["pages"], structured["stop"]) == (20, "page_cap")
+    assert len(endless.log()) == 20
+    assert text.splitlines()[2] == snapshot(
+        "**Scanned:** 20 pages, 20 operations: **stopped early at the page cap**, more operations exist"
+    )
+
+
+async def test_the_time_budgets_cut_paging_and_fetching_short(sleeps: Sleeps) -> None:
+    fake = FakeListing(pages=[THROTTLED, []], details=details(*THROTTLED))
+    never = anyio.Event()
+
+    async def first_page_then_silence(request: httpx.Request) -> httpx.Response:
+        if str(request.url) != TOKEN_URL and fake.log():
+            fake.requests.append(request)
+            await never.wait()
+        return fake(request)
+
+    async def ignore(progress: float, total: float | None, message: str | None) -> None:
+        return None
+
+    catena = CatenaClient(
+        make_settings().client_config(),
+        transport=httpx.MockTransport(first_page_then_silence),
+        sleep=sleeps,
+        clock=sleeps.monotonic,
+    )
+    reporter = ProgressReporter(ignore)
+    async with catena:
+        with anyio.fail_after(10):
+            scan = await scan_window(catena, OperationFilters(), reporter, budget=0.5)
+            assert (scan.pages, scan.stop, len(scan.rows)) == (1, "time_budget", 3)
+            await inspect_failing(catena, scan, reporter, deadline=anyio.current_time() + 0.5)
+    assert (scan.fetched, scan.detail_stop) == (0, "time_budget")
+    assert fake.log() == snapshot(
+        ["list size=1000", "list size=1000&cursor=cursor-2", "detail 2", "detail 1"]
     )

@@ -56,14 +56,8 @@ class Scan:
     pages: int = 0
     stop: Stop | None = None
     unreadable: int = 0
-    # Set when a list item carried its logs (Catena does not say whether they do).
-    logs_listed: bool = False
     detail_stop: Stop | None = None
     fetched: int = 0
-
-    @property
-    def complete(self) -> bool:
-        return self.stop is None
 
 
 async def scan_window(
@@ -71,17 +65,17 @@ async def scan_window(
     filters: OperationFilters,
     reporter: ProgressReporter,
     *,
-    clock: Callable[[], float] = anyio.current_time,
+    budget: float = PAGING_BUDGET_SECONDS,
 ) -> Scan:
     """Every operation of the window, as rows, page by page until the cursor ends or a bound is hit."""
     scan = Scan()
-    deadline = clock() + PAGING_BUDGET_SECONDS
+    deadline = anyio.current_time() + budget
     cursor: str | None = None
     while True:
         if scan.pages == MAX_PAGES:
             scan.stop = "page_cap"
             return scan
-        with anyio.move_on_after(deadline - clock()) as budget:
+        with anyio.move_on_after(deadline - anyio.current_time()) as paging:
             try:
                 page = await catena.list_resource_operations(filters, cursor=cursor, size=PAGE_SIZE)
             except RateLimitedError:
@@ -89,15 +83,14 @@ async def scan_window(
                     raise
                 scan.stop = "rate_limited"
                 return scan
-        if budget.cancelled_caught:
+        if paging.cancelled_caught:
             scan.stop = "time_budget"
             return scan
         scan.pages += 1
         scan.unreadable += page.unreadable
         for item in page.items:
-            logs_known = "logs" in item.model_fields_set and bool(item.logs)
-            scan.logs_listed = scan.logs_listed or logs_known
-            scan.rows.append(row_of(item, logs_known=logs_known))
+            # Catena does not say whether list items carry their logs: used when they do.
+            scan.rows.append(row_of(item, logs_known="logs" in item.model_fields_set and bool(item.logs)))
         read = f"Read {plural(scan.pages, 'page')}: {plural(len(scan.rows), 'operation')}"
         await reporter.report(scan.pages, None, read)
         cursor = page.next_page
@@ -127,10 +120,10 @@ async def inspect_failing(
     scan: Scan,
     reporter: ProgressReporter,
     *,
-    clock: Callable[[], float] = anyio.current_time,
-    started: float,
+    deadline: float,
 ) -> None:
-    """Fetch the sampled failing operations (DETAIL_CONCURRENCY at a time) and fill in their attempts."""
+    """Fetch the sampled failing operations (DETAIL_CONCURRENCY at a time) and fill in their attempts,
+    until `deadline` (anyio's clock)."""
     chosen = detail_sample(scan.rows)
     if not chosen:
         return
@@ -163,9 +156,9 @@ async def inspect_failing(
                 f"Read the attempts of {scan.fetched}/{len(chosen)} operations",
             )
 
-    with anyio.move_on_after(started + TOTAL_BUDGET_SECONDS - clock()) as budget:
+    with anyio.move_on_after(deadline - anyio.current_time()) as fetching:
         async with anyio.create_task_group() as group:
             for index in chosen:
                 group.start_soon(fetch, index, group)
-    if budget.cancelled_caught:
+    if fetching.cancelled_caught:
         scan.detail_stop = "time_budget"

@@ -25,7 +25,12 @@ from catena_mcp.tools.operation_arguments import (
     Until,
     filters_from,
 )
-from catena_mcp.tools.operation_scan import ProgressReporter, inspect_failing, scan_window
+from catena_mcp.tools.operation_scan import (
+    TOTAL_BUDGET_SECONDS,
+    ProgressReporter,
+    inspect_failing,
+    scan_window,
+)
 from catena_mcp.tools.resource_operation import SIMULATED_BANNER, error_result
 
 TOOL_NAME = "triage_resource_operation_failures"
@@ -50,9 +55,9 @@ async def triage_window(
     catena: CatenaClient, filters: OperationFilters, reporter: ProgressReporter
 ) -> TriageResult:
     """Read the window (bounded), read a sample of the failing operations' attempts, find the patterns."""
-    started = anyio.current_time()
+    deadline = anyio.current_time() + TOTAL_BUDGET_SECONDS
     scan = await scan_window(catena, filters, reporter)
-    await inspect_failing(catena, scan, reporter, started=started)
+    await inspect_failing(catena, scan, reporter, deadline=deadline)
     found = triage(scan.rows)
     result = TriageResult(
         since=filters.since,
