@@ -635,3 +635,25 @@ async def test_the_time_budgets_cut_paging_and_fetching_short(sleeps: Sleeps) ->
     assert fake.log() == snapshot(
         ["list size=1000", "list size=1000&cursor=cursor-2", "detail 2", "detail 1"]
     )
+
+
+async def test_a_broken_item_costs_itself_and_a_broken_page_is_an_error(sleeps: Sleeps) -> None:
+    broken = {key: value for key, value in op(2, "failed").items() if key != "id"}
+    drifted = {**op(1, "failed"), "updated_at": "yesterday-ish"}  # an optional field drifted: kept
+    fake = FakeListing(pages=[[drifted, broken, op(3, "success")]], details=details(op(1, "failed")))
+    text, structured = await call(fake, sleeps, TRIAGE, WINDOW)
+    assert (structured["scanned"], structured["unreadable"]) == (2, 1)
+    assert text.splitlines()[2:5] == snapshot(
+        [
+            "**Scanned:** 1 page, 2 operations, the whole window  ",
+            "**Attempts read:** 1 of 1 failing operations  ",
+            "**Unreadable items:** 1 (left out)",
+        ]
+    )
+    html = FakeListing(pages=[httpx.Response(200, text="<html>maintenance</html>")])
+    assert await call(html, sleeps, LIST, WINDOW) == snapshot(
+        (
+            "Catena's reply could not be read (not JSON). The provisional endpoint may have changed shape: upgrade catena-mcp, or report it with the IDs you used.",
+            "error",
+        )
+    )

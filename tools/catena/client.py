@@ -288,22 +288,22 @@ def _parse_operation(response: httpx.Response) -> ResourceOperation:
     try:
         return parse_operation(response.content)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        if first["type"] == "json_invalid":
-            raise errors.malformed_body("not JSON") from None
-        where = ".".join(str(part) for part in first["loc"]) or "the top level"
-        raise errors.malformed_body(f"unexpected shape at {where}") from None
+        raise _malformed(exc) from None
 
 
 def _parse_page(response: httpx.Response) -> OperationPage:
     try:
         return parse_page(response.content)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        if first["type"] == "json_invalid":
-            raise errors.malformed_body("not JSON") from None
-        where = ".".join(str(part) for part in first["loc"]) or "the top level"
-        raise errors.malformed_body(f"unexpected shape at {where}") from None
+        raise _malformed(exc) from None
+
+
+def _malformed(exc: ValidationError) -> errors.MalformedReplyError:
+    first = exc.errors()[0]
+    if first["type"] == "json_invalid":
+        return errors.malformed_body("not JSON")
+    where = ".".join(str(part) for part in first["loc"]) or "the top level"
+    return errors.malformed_body(f"unexpected shape at {where}")
 
 
 def _json_object(response: httpx.Response) -> dict[str, Any]:
