@@ -528,7 +528,7 @@ BAD_ARGUMENTS: dict[str, dict[str, Any]] = {
     "bad TSP name": {"source_name": "Samsara; DROP"},
     "bad operation type": {"operation_type": "delete"},
     "limit 0": {"limit": 0},
-    "limit 201": {"limit": 201},
+    "limit 101": {"limit": 101},
     "unknown status": {"status": "broken"},
 }
 
@@ -580,10 +580,10 @@ limit
   Input should be greater than or equal to 1 [type=greater_than_equal, input_value=0, input_type=int]
     For further information visit https://errors.pydantic.dev/VERSION/v/greater_than_equal\
 """,
-            "limit 201": """\
+            "limit 101": """\
 Error executing tool list_resource_operations: 1 validation error for list_resource_operationsArguments
 limit
-  Input should be less than or equal to 200 [type=less_than_equal, input_value=201, input_type=int]
+  Input should be less than or equal to 100 [type=less_than_equal, input_value=101, input_type=int]
     For further information visit https://errors.pydantic.dev/VERSION/v/less_than_equal\
 """,
             "unknown status": """\
@@ -657,3 +657,28 @@ async def test_a_broken_item_costs_itself_and_a_broken_page_is_an_error(sleeps: 
             "error",
         )
     )
+
+
+async def test_a_long_429_while_reading_attempts_stops_the_reading(sleeps: Sleeps) -> None:
+    throttled = catena_error(429, "Too Many Requests", None, **{"Retry-After": "120"})
+    fake = FakeListing(pages=[THROTTLED], details={})
+    fake.details = {operation["id"]: with_logs(operation) for operation in THROTTLED}
+    original = fake.__call__
+
+    def details_throttled(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith(THROTTLED[1]["id"]):  # the newest failing one, read first
+            fake.requests.append(request)
+            return throttled
+        return original(request)
+
+    server: MCPServer[Any] = build_server(make_client(details_throttled, sleeps), now=lambda: NOW)
+    async with Client(server) as client:
+        result = await client.call_tool(TRIAGE, WINDOW)
+    structured = result.structured_content
+    assert structured is not None
+    # The other fetch, already in flight, may or may not land first.
+    assert structured["inspected"] in (0, 1)
+    assert structured["inspect_stop"] == "rate_limited"
+    (block,) = result.content
+    assert block.type == "text"
+    assert block.text.splitlines()[3].endswith(", cut by Catena's rate limit (HTTP 429)")

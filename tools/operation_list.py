@@ -34,7 +34,8 @@ latest error when Catena's list carries them, created/updated times. Filter by s
 cannot). Use it to find operation IDs for get_resource_operation; for "what is failing" prefer \
 triage_resource_operation_failures. Read-only."""
 
-MAX_LIMIT = 200
+# 100 rows are ~30 kB of structured content, about 8,000 tokens: well under what clients accept in one result.
+MAX_LIMIT = 100
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ Status = Annotated[
     StatusFilter | None,
     Field(description="Only this status; not_success = failed, pending or any undocumented status."),
 ]
-Limit = Annotated[int, Field(ge=1, le=MAX_LIMIT, description="How many rows at most (1-200).")]
+Limit = Annotated[int, Field(ge=1, le=MAX_LIMIT, description="How many rows at most (1-100).")]
 
 UNEXPECTED_ERROR = (
     "catena-mcp failed unexpectedly while listing these operations. This is a bug in catena-mcp, not in "
