@@ -19,7 +19,7 @@ from bench.results import Row, save, table
 
 HERE = Path(__file__).parent
 RESULTS = HERE / "results.json"
-SECTIONS = ("coldstart", "warm", "diagnosis", "throughput", "memory", "tokens")
+SECTIONS = ("coldstart", "warm", "triage", "client", "diagnosis", "throughput", "memory", "tokens")
 
 
 def _machine() -> dict[str, Any]:
@@ -113,6 +113,16 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 rows += throughput.run(upstream, rounds=6, seconds=4.0)
             done("throughput")
+        if section("triage"):
+            from bench import triage
+
+            rows += triage.triage_rows(upstream, rounds=2 if quick else 5)
+            done("triage")
+        if section("client"):
+            from bench import triage
+
+            rows += triage.client_rows(upstream, calls=10 if quick else 40)
+            done("client")
         if section("memory"):
             from bench import memory
 
@@ -159,6 +169,8 @@ def _section_key(row: Row) -> str:
         "thro": "throughput",
         "memo": "memory",
         "toke": "tokens",
+        "tria": "triage",
+        "offi": "client",
     }
     return prefixes.get(row.section[:4], "")
 

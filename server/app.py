@@ -15,13 +15,16 @@ from catena_mcp.server.config import LogLevel
 from catena_mcp.server.resources import register_resources
 from catena_mcp.tools.catena.client import CatenaClient
 from catena_mcp.tools.context import AppState, utc_now
+from catena_mcp.tools.operation_list import register_list_tool
 from catena_mcp.tools.resource_operation import register_tool
+from catena_mcp.tools.triage import register_triage_tool
 
 INSTRUCTIONS = """\
 Explains Catena Telematics resource operations: write-backs (vehicle, driver, message, ...) that Catena \
 forwards to a fleet's telematics provider. Call get_resource_operation with a connection ID and an operation \
-ID to get the verdict, grouped failures, rate-limit timing, request IDs and next steps. Read-only: it never \
-re-issues a write."""
+ID to get the verdict, grouped failures, rate-limit timing, request IDs and next steps. Without an ID, start \
+with triage_resource_operation_failures (what is failing across a window, by TSP, resource and error) or \
+list_resource_operations (the newest operations, filtered). Read-only: it never re-issues a write."""
 
 SIMULATED_INSTRUCTIONS = (
     INSTRUCTIONS + " This server runs in demo mode against a built-in simulator: all data is simulated."
@@ -60,6 +63,8 @@ def build_server(
     )
     server: MCPServer[Any] = mcp
     register_tool(server)
+    register_triage_tool(server)
+    register_list_tool(server)
     register_prompts(server)
     register_resources(server)
     return mcp

@@ -27,12 +27,14 @@ EPILOG = """\
 commands:
   demo                      run a scripted demo against the built-in simulator (no credentials needed)
   diagnose CONN_ID OP_ID    print the diagnosis of one operation (--json for the structured result)
+  triage [filters]          print what is failing across a window of operations (see triage --help)
   simulator                 serve the Catena simulator on its own (--host, --port)
 
 examples:
   catena-mcp                                     serve stdio
   catena-mcp --transport streamable-http         serve http://127.0.0.1:8000/mcp
   catena-mcp --demo --transport sse --port 9000  serve simulated data over SSE
+  catena-mcp triage --demo --since 2026-11-19T06:00:00Z --until 2026-11-19T12:00:00Z
   catena-mcp demo"""
 
 
@@ -79,6 +81,27 @@ def _diagnose_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _triage_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="catena-mcp triage",
+        description="Print the failure patterns across a window of resource operations (default: the last "
+        "24 hours), using the configured credentials. Every filter is optional.",
+    )
+    parser.add_argument("--connection-id", help="only this connection (UUID)")
+    parser.add_argument("--source-name", help="only this TSP, e.g. samsara")
+    parser.add_argument("--resource", help="only this resource, e.g. vehicle")
+    parser.add_argument("--operation-type", choices=("create", "update"), help="only creates or updates")
+    parser.add_argument(
+        "--fleet-ref", action="append", default=[], help="only this fleet (repeat for several, at most 100)"
+    )
+    parser.add_argument("--source-id", help="only this record's ID in the TSP (needs --resource)")
+    parser.add_argument("--since", help="window start, ISO 8601 with a zone (2026-11-19T08:00:00Z)")
+    parser.add_argument("--until", help="window end, ISO 8601 with a zone (default: now)")
+    parser.add_argument("--json", action="store_true", help="print the structured result as JSON")
+    parser.add_argument("--demo", action="store_true", help="read from the built-in simulator")
+    return parser
+
+
 def _simulator_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="catena-mcp simulator", description="Serve the Catena simulator (simulated data) until Ctrl-C."
@@ -114,6 +137,24 @@ def main(argv: Sequence[str] | None = None) -> None:
                 options.resource_operation_id,
                 as_json=options.json,
                 max_logs=options.max_logs,
+                demo=options.demo,
+            )
+        )
+    if command == "triage":
+        options = _triage_parser().parse_args(args[1:])
+        from catena_mcp.server.triage_cli import run_triage
+
+        sys.exit(
+            run_triage(
+                connection_id=options.connection_id,
+                source_name=options.source_name,
+                resource=options.resource,
+                operation_type=options.operation_type,
+                fleet_refs=options.fleet_ref,
+                source_id=options.source_id,
+                since=options.since,
+                until=options.until,
+                as_json=options.json,
                 demo=options.demo,
             )
         )

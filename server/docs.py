@@ -34,7 +34,7 @@ async def tool_reference() -> str:
         schema: dict[str, Any] = tool.input_schema
         required = set(schema.get("required", []))
         for name, spec in schema["properties"].items():
-            kind = spec.get("format", spec.get("type", ""))
+            kind = _kind(spec)
             if "minimum" in spec:
                 kind += f" {spec['minimum']}..{spec['maximum']}, default {spec.get('default')}"
             yes = "yes" if name in required else "no"
@@ -56,6 +56,21 @@ async def tool_reference() -> str:
     for template in templates:
         lines.append(f"- `{template.uri_template}` ({template.mime_type}): {template.description}")
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _kind(spec: dict[str, Any]) -> str:
+    """`uuid`, `create \\| update`, `list of string (at most 100)`; an optional value as its type."""
+    branches = [branch for branch in spec.get("anyOf", [spec]) if branch.get("type") != "null"]
+    if len(branches) != 1:
+        return ""
+    (branch,) = branches
+    if "enum" in branch:
+        return " \\| ".join(str(value) for value in branch["enum"])
+    if branch.get("type") == "array":
+        items = branch.get("items", {}).get("type", "")
+        most = f" (at most {branch['maxItems']})" if "maxItems" in branch else ""
+        return f"list of {items}{most}"
+    return str(branch.get("format", branch.get("type", "")))
 
 
 def with_reference(readme: str, reference: str) -> str:

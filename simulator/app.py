@@ -1,22 +1,21 @@
 """The Starlette app that speaks Catena's wire format.
 
-It serves the Keycloak token endpoint, Catena's get-resource-operation endpoint and a small `/_sim/` control
-API for tests. Error bodies follow Catena's OpenAPI exactly; where Catena's behaviour is not documented
+It serves the Keycloak token endpoint, Catena's get-resource-operation endpoint, its list endpoint (over
+the generated history of `simulator.history`, see `simulator.listing`) and a small `/_sim/` control API
+for tests. Error bodies follow Catena's OpenAPI exactly; where Catena's behaviour is not documented
 (check order, detail strings) the choice mirrors the FastAPI + Keycloak stack Catena runs on.
 """
 
 import base64
 import binascii
-import copy
-import functools
-import json
 import math
 import secrets
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from functools import cached_property
 from http import HTTPStatus
-from typing import Any, NamedTuple
+from typing import Any
 from urllib.parse import parse_qs, unquote_plus
 from uuid import UUID
 
@@ -31,14 +30,23 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from catena_mcp.simulator.faults import (
-    FAULT_CONNECTION_ID,
     FAULT_OPERATIONS,
     FORBIDDEN_CONNECTION_ID,
+    LIST_FAULT_ID,
     Fault,
     FaultBook,
     FaultError,
     parse_fault,
 )
+from catena_mcp.simulator.history import HISTORY_END
+from catena_mcp.simulator.listing import (
+    HistoryIndex,
+    ListingError,
+    default_history_index,
+    index_history,
+    list_page,
+)
+from catena_mcp.simulator.store import OperationRef, PreparedCatalogue, default_catalogue, prepare_catalogue
 
 TOKEN_PATH = "/realms/catena/protocol/openid-connect/token"  # noqa: S105 -- a path, not a secret
 DEFAULT_CLIENT_ID = "catena-demo"
@@ -47,92 +55,8 @@ DEFAULT_TOKEN_TTL_SECONDS = 3600.0
 
 _ANY_METHOD = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 _UUID = TypeAdapter(UUID)
-_PREFERRED_FAULT_BASE = "failed_network"
-
-
-class OperationRef(NamedTuple):
-    connection_id: str
-    operation_id: str
-
-    @property
-    def path(self) -> str:
-        return f"/v2/integrations/connections/{self.connection_id}/resource-operations/{self.operation_id}"
-
-
-class _Stored(NamedTuple):
-    connection_id: str
-    body: bytes
-
-
-@dataclass(frozen=True)
-class PreparedCatalogue:
-    """A catalogue serialized once: benchmarks fetch the ~2 MB operation far too often to re-encode it."""
-
-    refs: dict[str, OperationRef]
-    bodies: dict[str, _Stored]
-
-
-def _encode(payload: Any) -> bytes:
-    # The same encoding as Starlette's JSONResponse (and so FastAPI's), i.e. Catena's bytes on the wire.
-    return json.dumps(payload, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
-
-
-def _fault_base(catalogue: Mapping[str, Mapping[str, Any]]) -> Mapping[str, Any]:
-    """The payload fault operations answer with once their fault lets a request through.
-
-    Preferably the corpus's plain network failure (fitting for timeouts and 503s, and free of the schema drift
-    other entries carry on purpose); otherwise a failed operation with a few logs, picked by sorted key so the
-    choice stays stable as the corpus grows.
-    """
-    if not catalogue:
-        raise ValueError("fault operations reuse a catalogue payload, so the catalogue must not be empty")
-    if _PREFERRED_FAULT_BASE in catalogue:
-        return catalogue[_PREFERRED_FAULT_BASE]
-    for key in sorted(catalogue):
-        op = catalogue[key]
-        if op.get("status") == "failed" and 1 <= len(op.get("logs") or ()) <= 10:
-            return op
-    return catalogue[min(catalogue)]
-
-
-def _as_fault_operation(base: Mapping[str, Any], operation_id: str) -> dict[str, Any]:
-    payload = copy.deepcopy(dict(base))
-    payload["id"] = operation_id
-    payload["connection_id"] = FAULT_CONNECTION_ID
-    for log in payload.get("logs") or ():
-        log["resource_operation_id"] = operation_id
-    return payload
-
-
-def prepare_catalogue(
-    catalogue: Mapping[str, Mapping[str, Any]], *, with_fault_operations: bool = True
-) -> PreparedCatalogue:
-    refs: dict[str, OperationRef] = {}
-    bodies: dict[str, _Stored] = {}
-
-    def add(key: str, payload: Mapping[str, Any]) -> None:
-        ref = OperationRef(str(UUID(payload["connection_id"])), str(UUID(payload["id"])))
-        if key in refs or ref.operation_id in bodies:
-            raise ValueError(f"operation {ref.operation_id} ({key}) appears twice in the catalogue")
-        refs[key] = ref
-        bodies[ref.operation_id] = _Stored(ref.connection_id, _encode(payload))
-
-    for key, payload in catalogue.items():
-        add(key, payload)
-    if with_fault_operations:
-        base = _fault_base(catalogue)
-        for fault_op in FAULT_OPERATIONS:
-            add(fault_op.key, _as_fault_operation(base, fault_op.operation_id))
-    return PreparedCatalogue(refs, bodies)
-
-
-@functools.cache
-def _default_catalogue(with_fault_operations: bool) -> PreparedCatalogue:
-    # Imported here so the app (and tests that inject a catalogue) never pays for loading the corpus unless
-    # it is used, and cached so starting many simulators in one process parses and encodes it once.
-    from catena_mcp.simulator.catalogue import load_catalogue
-
-    return prepare_catalogue(load_catalogue(), with_fault_operations=with_fault_operations)
+LIST_PATH = "/v2/integrations/connections/resource-operations"
+__all__ = ["OperationRef", "prepare_catalogue"]  # re-exported: callers know them from here
 
 
 class SimulatorState:
@@ -146,8 +70,12 @@ class SimulatorState:
         client_id: str,
         client_secret: str,
         token_ttl_seconds: float,
+        history: Sequence[Mapping[str, Any]] | None = None,
+        now: datetime = HISTORY_END,
     ) -> None:
         self.catalogue = catalogue
+        self._history = history
+        self.now = now  # the clock behind the list endpoint's default window
         self.faults = faults
         self.client_id = client_id
         self.client_secret = client_secret
@@ -156,7 +84,13 @@ class SimulatorState:
         self._sleepers: set[anyio.CancelScope] = set()
         self.token_requests = 0
         self.operation_requests = 0
+        self.list_requests = 0
         self.by_status: dict[int, int] = {}
+
+    @cached_property
+    def history(self) -> HistoryIndex:
+        # Built on first use: indexing the generated week takes ~0.5 s, which most simulators never need.
+        return default_history_index() if self._history is None else index_history(self._history)
 
     def issue_token(self) -> str:
         token = secrets.token_urlsafe(32)
@@ -183,13 +117,14 @@ class SimulatorState:
         return {
             "token_requests": self.token_requests,
             "operation_requests": self.operation_requests,
+            "list_requests": self.list_requests,
             "by_status": {str(status): n for status, n in sorted(self.by_status.items())},
         }
 
     def reset(self) -> None:
         """Built-in faults back, counters to zero. Tokens stay valid so connected clients carry on."""
         self.faults.reset()
-        self.token_requests = self.operation_requests = 0
+        self.token_requests = self.operation_requests = self.list_requests = 0
         self.by_status.clear()
 
     async def pause(self, seconds: float, request: Request) -> None:
@@ -330,17 +265,9 @@ class _Endpoints:
         state = self.state
         state.operation_requests += 1
         # FastAPI's order: method, then security dependencies, then path validation.
-        if request.method != "GET":
-            return catena_error(405, f"Method {request.method} not allowed", {"Allow": "GET"})
-        scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        if not scheme:
-            return catena_error(401, "Not authenticated", _UNAUTHORIZED_HEADERS)
-        if scheme.lower() != "bearer" or not token:
-            return catena_error(401, "Invalid authentication credentials", _UNAUTHORIZED_HEADERS)
-        problem = state.token_problem(token)
-        if problem is not None:
-            return catena_error(401, problem, _UNAUTHORIZED_HEADERS)
-
+        token = self._authenticated(request)
+        if isinstance(token, Response):
+            return token
         ids: dict[str, str] = {}
         errors: list[dict[str, str]] = []
         for name in ("connection_id", "resource_operation_id"):
@@ -363,18 +290,47 @@ class _Endpoints:
         if connection_id == FORBIDDEN_CONNECTION_ID:
             return catena_error(403, "Missing scope resource_operation:read")
 
-        fault = state.faults.take(operation_id)
-        if fault is not None:
-            if fault.latency_seconds:
-                await state.pause(fault.latency_seconds, request)
-            response = _fault_response(fault, operation_id, token, state)
-            if response is not None:
-                return response
-
-        stored = state.catalogue.bodies.get(operation_id)
+        response = await self._faulted(operation_id, token, request)
+        if response is not None:
+            return response
+        stored = state.catalogue.bodies.get(operation_id) or state.history.bodies.get(operation_id)
         if stored is None or stored.connection_id != connection_id:
             return catena_error(404, "Resource operation not found")
         return Response(stored.body, media_type="application/json")
+
+    async def list_operations(self, request: Request) -> Response:
+        self.state.list_requests += 1
+        token = self._authenticated(request)
+        if isinstance(token, Response):
+            return token
+        response = await self._faulted(LIST_FAULT_ID, token, request)
+        if response is not None:
+            return response
+        try:
+            page = list_page(self.state.history, request.query_params.multi_items(), self.state.now)
+        except ListingError as exc:
+            return catena_error(exc.status, exc.detail)
+        return Response(page, media_type="application/json")
+
+    def _authenticated(self, request: Request) -> str | Response:
+        """The bearer token, or the answer refusing the request (FastAPI's order: method, then security)."""
+        if request.method != "GET":
+            return catena_error(405, f"Method {request.method} not allowed", {"Allow": "GET"})
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        if not scheme:
+            return catena_error(401, "Not authenticated", _UNAUTHORIZED_HEADERS)
+        if scheme.lower() != "bearer" or not token:
+            return catena_error(401, "Invalid authentication credentials", _UNAUTHORIZED_HEADERS)
+        problem = self.state.token_problem(token)
+        return token if problem is None else catena_error(401, problem, _UNAUTHORIZED_HEADERS)
+
+    async def _faulted(self, fault_id: str, token: str, request: Request) -> Response | None:
+        fault = self.state.faults.take(fault_id)
+        if fault is None:
+            return None
+        if fault.latency_seconds:
+            await self.state.pause(fault.latency_seconds, request)
+        return _fault_response(fault, fault_id, token, self.state)
 
     async def set_fault(self, request: Request) -> Response:
         try:
@@ -462,15 +418,19 @@ def create_app(
     client_secret: str = DEFAULT_CLIENT_SECRET,
     token_ttl_seconds: float = DEFAULT_TOKEN_TTL_SECONDS,
     default_faults: bool = True,
+    history: Sequence[Mapping[str, Any]] | None = None,
+    now: datetime = HISTORY_END,
 ) -> Starlette:
     """The simulator app. `catalogue` maps keys to raw operation JSON; by default the shipped corpus.
 
     `default_faults` adds the built-in fault operations (see `simulator.faults.FAULT_OPERATIONS`).
+    `history` is what the list endpoint lists (raw operation JSON, also served one by one); by default the
+    generated week of `simulator.history`. `now` is the clock behind the list's default window.
     """
     if token_ttl_seconds <= 0:
         raise ValueError("token_ttl_seconds must be positive")
     if catalogue is None:
-        prepared = _default_catalogue(default_faults)
+        prepared = default_catalogue(default_faults)
     else:
         prepared = prepare_catalogue(catalogue, with_fault_operations=default_faults)
     defaults = {op.operation_id: op.fault for op in FAULT_OPERATIONS} if default_faults else {}
@@ -480,11 +440,14 @@ def create_app(
         client_id=client_id,
         client_secret=client_secret,
         token_ttl_seconds=token_ttl_seconds,
+        history=history,
+        now=now,
     )
     endpoints = _Endpoints(state)
     app = Starlette(
         routes=[
             Route(TOKEN_PATH, endpoints.token, methods=_ANY_METHOD),
+            Route(LIST_PATH, endpoints.list_operations, methods=_ANY_METHOD),
             Route(
                 "/v2/integrations/connections/{connection_id}/resource-operations/{resource_operation_id}",
                 endpoints.operation,

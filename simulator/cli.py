@@ -10,8 +10,14 @@ import sys
 
 import uvicorn
 
-from catena_mcp.simulator.app import TOKEN_PATH, create_app, simulator_state
-from catena_mcp.simulator.faults import FAULT_OPERATIONS, FORBIDDEN_CONNECTION_ID
+from catena_mcp.simulator.app import LIST_PATH, TOKEN_PATH, create_app, simulator_state
+from catena_mcp.simulator.faults import (
+    EVERY_OPERATION_FAULT_ID,
+    FAULT_OPERATIONS,
+    FORBIDDEN_CONNECTION_ID,
+    LIST_FAULT_ID,
+)
+from catena_mcp.simulator.history import HISTORY_END, HISTORY_START, PLANTED
 from catena_mcp.simulator.running import base_url_of, bind_socket, server_config
 
 logger = logging.getLogger(__name__)
@@ -34,6 +40,19 @@ def run(host: str, port: int) -> None:
         base_url,
     )
     logger.info("every operation on connection %s answers 403", FORBIDDEN_CONNECTION_ID)
+    logger.info(
+        "GET %s%s lists a generated week, %s to %s (the list's clock stands at its end), planted: %s",
+        base_url,
+        LIST_PATH,
+        HISTORY_START.isoformat(),
+        HISTORY_END.isoformat(),
+        "; ".join(PLANTED.values()),
+    )
+    logger.info(
+        "faults on %s apply to every list page, on %s to every operation without its own",
+        LIST_FAULT_ID,
+        EVERY_OPERATION_FAULT_ID,
+    )
     for fault_op in FAULT_OPERATIONS:
         path = state.catalogue.refs[fault_op.key].path
         logger.info("%s: GET %s%s -> %s", fault_op.key, base_url, path, fault_op.description)

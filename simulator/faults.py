@@ -3,7 +3,12 @@
 A fault is keyed by resource operation ID and applies to requests that got past authentication, UUID
 validation and the forbidden connection, so it can model anything Catena or a proxy in front of it might do
 to one request. `times` counts the requests a fault affects; when it runs out the fault disappears and the
-operation answers normally again, which is how "fails twice, then succeeds" is expressed.
+operation answers normally again, which is how "fails twice, then succeeds" is expressed; `after` lets that
+many requests through first, which is how "the third page answers 429" is expressed.
+
+Two reserved IDs widen a fault's reach: one set on `LIST_FAULT_ID` applies to the list endpoint (every page
+request), one set on `EVERY_OPERATION_FAULT_ID` to every operation request without a fault of its own (so a
+latency-only fault there models a slower Catena).
 """
 
 from collections.abc import Mapping
@@ -11,12 +16,23 @@ from dataclasses import dataclass
 from typing import Any, Literal, Self
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    NonNegativeInt,
+    PositiveInt,
+    ValidationError,
+    model_validator,
+)
 
 # Fault operations live on their own connection so they can never shadow a catalogue operation.
 FAULT_CONNECTION_ID = "00000000-0000-4000-8000-00000000fa17"
 # Every operation on this connection answers 403, the way a client without the read scope is refused.
 FORBIDDEN_CONNECTION_ID = "00000000-0000-4000-8000-000000000403"
+
+LIST_FAULT_ID = "00000000-0000-4000-8000-000000001157"
+EVERY_OPERATION_FAULT_ID = "00000000-0000-4000-8000-0000000000a1"
 
 # 422 comes from bad UUIDs and 429 from `rate_limit`, each with its own body; the rest share Catena's shape.
 FaultStatus = Literal[400, 401, 403, 404, 405, 409, 500, 502, 503, 504]
@@ -56,6 +72,7 @@ class Fault(_Spec):
     malformed: Literal["not-json", "wrong-shape"] | None = None
     expire_token: ExpireToken | None = None
     times: PositiveInt | None = None
+    after: NonNegativeInt = 0
 
     @model_validator(mode="after")
     def _one_effect(self) -> Self:
@@ -108,6 +125,11 @@ def canonical_uuid(value: str) -> str:
 class _Active:
     fault: Fault
     remaining: int | None
+    skip: int
+
+    @classmethod
+    def of(cls, fault: Fault) -> "_Active":
+        return cls(fault, fault.initial_times, fault.after)
 
 
 class FaultBook:
@@ -119,18 +141,24 @@ class FaultBook:
         self.reset()
 
     def set(self, operation_id: str, fault: Fault) -> None:
-        self._active[canonical_uuid(operation_id)] = _Active(fault, fault.initial_times)
+        self._active[canonical_uuid(operation_id)] = _Active.of(fault)
 
     def clear(self) -> None:
         self._active.clear()
 
     def reset(self) -> None:
-        self._active = {op_id: _Active(fault, fault.initial_times) for op_id, fault in self._defaults.items()}
+        self._active = {op_id: _Active.of(fault) for op_id, fault in self._defaults.items()}
 
     def take(self, operation_id: str) -> Fault | None:
-        """The fault for this request, if any, counting the request against its `times`."""
+        """The fault for this request, if any, counting the request against its `after` and `times`."""
         active = self._active.get(operation_id)
+        if active is None and operation_id != LIST_FAULT_ID:
+            operation_id = EVERY_OPERATION_FAULT_ID
+            active = self._active.get(operation_id)
         if active is None:
+            return None
+        if active.skip:
+            active.skip -= 1
             return None
         if active.remaining is not None:
             active.remaining -= 1

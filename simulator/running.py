@@ -7,8 +7,9 @@ made before uvicorn is ready simply wait in the listen backlog.
 import contextlib
 import dataclasses
 import socket
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from types import TracebackType
 from typing import Any, TypedDict, TypeVar, Unpack
 
@@ -30,6 +31,8 @@ class SimulatorOptions(TypedDict, total=False):
     client_secret: str
     token_ttl_seconds: float
     default_faults: bool
+    history: Sequence[Mapping[str, Any]] | None
+    now: datetime
 
 
 @dataclass(frozen=True)

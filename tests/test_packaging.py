@@ -122,7 +122,9 @@ def test_installed_next_to_generic_top_level_packages(crowded_venv: Path) -> Non
     assert key_lines == snapshot(
         [
             "Catena simulator on http://127.0.0.1:PORT; spawning `catena-mcp` on stdio.",
-            "Tools: get_resource_operation",
+            "Tools: get_resource_operation, triage_resource_operation_failures, list_resource_operations",
+            "get_resource_operation  (largest pattern's example)",
+            "**Failed** after 1 attempt: update user on geotab; latest failure auth (HTTP 401) at 2026-11-20T23:38:25Z.",
             "get_resource_operation  (success_after_retries)",
             "**Succeeded** after 3 attempts: update user on motive at 2026-11-20T10:31:03Z, after failures network (no HTTP status), tsp (HTTP 503).",
             "get_resource_operation  (rate_limit_x_variants)",

@@ -35,6 +35,7 @@ async def test_listing(server_factory: ServerFactory) -> None:
         [
             ("diagnose_resource_operation", ["connection_id", "resource_operation_id"]),
             ("triage_rate_limits", ["connection_id", "resource_operation_id"]),
+            ("triage_failing_writes", ["filters"]),
         ]
     )
 

@@ -577,7 +577,9 @@ async def test_control_api_over_http(sim: SimulatorHandle, client: httpx.AsyncCl
     assert (await client.delete("/_sim/faults")).json() == {"faults": {}}
     assert (await client.get(FAILED_PATH, headers=await bearer(client))).status_code == 200
     reset = await client.post("/_sim/reset")
-    assert reset.json() == snapshot({"token_requests": 0, "operation_requests": 0, "by_status": {}})
+    assert reset.json() == snapshot(
+        {"token_requests": 0, "operation_requests": 0, "list_requests": 0, "by_status": {}}
+    )
     assert len((await client.get("/_sim/faults")).json()["faults"]) == len(FAULT_OPERATIONS)
     operations = (await client.get("/_sim/operations")).json()
     assert operations["failed_once"] == {"connection_id": CONNECTION, "operation_id": FAILED_OP}
@@ -678,7 +680,12 @@ async def test_stats_count_catena_facing_requests(sim: SimulatorHandle, client: 
     stats = (await client.get("/_sim/stats")).json()
     assert stats == sim.stats()
     assert stats == snapshot(
-        {"token_requests": 2, "operation_requests": 3, "by_status": {"200": 2, "401": 2, "404": 2}}
+        {
+            "token_requests": 2,
+            "operation_requests": 3,
+            "list_requests": 0,
+            "by_status": {"200": 2, "401": 2, "404": 2},
+        }
     )
 
 

@@ -279,7 +279,9 @@ async def test_missing_credentials_still_lists_tools_and_explains(server_factory
     server = server_factory(fake, catena_client_id=None, catena_client_secret=None)
     async with Client(server) as client:
         tools = await client.list_tools()
-    assert [tool.name for tool in tools.tools] == ["get_resource_operation"]
+    assert [tool.name for tool in tools.tools] == snapshot(
+        ["get_resource_operation", "triage_resource_operation_failures", "list_resource_operations"]
+    )
     assert error_text(await call(server)) == snapshot(
         "Catena credentials are not configured: set CATENA_CLIENT_ID and CATENA_CLIENT_SECRET (or CATENA_ACCESS_TOKEN) in the server's environment, then restart it."
     )

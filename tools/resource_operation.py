@@ -9,12 +9,13 @@ from uuid import UUID
 from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from catena_mcp.tools.catena.errors import CatenaError
 from catena_mcp.tools.catena.records import ResourceOperation
 from catena_mcp.tools.context import AppState
 from catena_mcp.tools.diagnosis import Diagnosis, diagnose, render_text
+from catena_mcp.tools.schema import COMPACT_SCHEMA, OutputModel
 
 TOOL_NAME = "get_resource_operation"
 TOOL_TITLE = "Diagnose a Catena resource operation"
@@ -38,10 +39,16 @@ MaxLogs = Annotated[
 ]
 
 
-class ResourceOperationResult(BaseModel):
+class ResourceOperationResult(OutputModel):
     """The tool's structured content."""
 
-    operation: ResourceOperation = Field(description="The operation as Catena returned it (latest logs).")
+    model_config = COMPACT_SCHEMA
+
+    # An open object in the schema: Catena's record is provisional and its fields drift; the diagnosis is
+    # the typed part.
+    operation: dict[str, Any] = Field(
+        description="The operation as Catena returned it (ResourceOperationRead), latest max_logs logs only."
+    )
     diagnosis: Diagnosis
     logs_omitted: int = Field(description="Older logs left out of operation.logs (see max_logs).")
 
@@ -64,7 +71,7 @@ def explain(operation: ResourceOperation, *, now: datetime, simulated: bool, max
     logs = operation.logs
     kept = sorted(logs, key=lambda log: log.created_at)[len(logs) - max_logs :] if max_logs else []
     result = ResourceOperationResult(
-        operation=operation.model_copy(update={"logs": kept}),
+        operation=operation.model_copy(update={"logs": kept}).model_dump(mode="json"),
         diagnosis=diagnosis,
         logs_omitted=len(logs) - len(kept),
     )

@@ -25,6 +25,9 @@ from catena_mcp.simulator import SimulatorHandle
 
 SCRIPT = Path(sys.executable).with_name("catena-mcp")
 TOOL = "get_resource_operation"
+TRIAGE = "triage_resource_operation_failures"
+LIST = "list_resource_operations"
+TOOLS = [TOOL, TRIAGE, LIST]
 START_TIMEOUT_SECONDS = 20.0
 STOP_TIMEOUT_SECONDS = 5.0
 # What the subprocess may inherit from the test runner; CATENA_* never is (the tests' env is hermetic anyway).
@@ -113,7 +116,7 @@ def verdict_of(sim: SimulatorHandle, key: str, result: CallToolResult) -> str:
 async def call_every_operation(client: Client, sim: SimulatorHandle) -> dict[str, str]:
     """Lists the tools, then calls the tool on every catalogue operation; key -> verdict."""
     tools = (await client.list_tools()).tools
-    assert [tool.name for tool in tools] == [TOOL]
+    assert [tool.name for tool in tools] == TOOLS
     verdicts = {}
     for key in catalogue_keys(sim):
         verdicts[key] = verdict_of(sim, key, await client.call_tool(TOOL, arguments(sim, key)))

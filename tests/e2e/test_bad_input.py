@@ -149,7 +149,9 @@ def test_bad_arguments_get_a_clean_tool_error(sim: SimulatorHandle, tmp_path: Pa
         check()
         assert len(first_texts) >= 50  # the examples really ran, over the one session
         # Nothing reached Catena, not even a token request.
-        assert sim.stats() == snapshot({"token_requests": 0, "operation_requests": 0, "by_status": {}})
+        assert sim.stats() == snapshot(
+            {"token_requests": 0, "operation_requests": 0, "list_requests": 0, "by_status": {}}
+        )
         assert "Traceback" not in (tmp_path / "stderr.log").read_text()
         assert first_texts[:2] == snapshot(
             [

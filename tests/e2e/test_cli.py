@@ -9,7 +9,7 @@ from inline_snapshot import snapshot
 
 from catena_mcp.simulator import SimulatorHandle
 from catena_mcp.tools.resource_operation import SIMULATED_BANNER
-from tests.e2e.helpers import TOOL, arguments, run, server_env, stdio_server, text_of
+from tests.e2e.helpers import TOOL, TRIAGE, arguments, run, server_env, stdio_server, text_of
 
 
 def ids(sim: SimulatorHandle, key: str) -> list[str]:
@@ -17,16 +17,20 @@ def ids(sim: SimulatorHandle, key: str) -> list[str]:
     return [ref.connection_id, ref.operation_id]
 
 
-def test_demo_prints_three_diagnosed_operations(tmp_path: Path) -> None:
+def test_demo_prints_a_triage_then_diagnosed_operations(tmp_path: Path) -> None:
     result = run(["demo"], env={}, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     output = re.sub(r"http://127\.0\.0\.1:\d+", "http://127.0.0.1:PORT", result.stdout)
-    headings = [line for line in output.splitlines() if line.startswith(("Catena simulator", "Tools:", TOOL))]
+    headings = [
+        line for line in output.splitlines() if line.startswith(("Catena simulator", "Tools:", TOOL, TRIAGE))
+    ]
     assert headings == snapshot(
         [
             "Catena simulator on http://127.0.0.1:PORT; spawning `catena-mcp` on stdio.",
-            "Tools: get_resource_operation",
+            "Tools: get_resource_operation, triage_resource_operation_failures, list_resource_operations",
+            "triage_resource_operation_failures  (the last 24 hours)",
+            "get_resource_operation  (largest pattern's example)",
             "get_resource_operation  (success_after_retries)",
             "get_resource_operation  (rate_limit_x_variants)",
             "get_resource_operation  (failed_validation)",
@@ -34,7 +38,55 @@ def test_demo_prints_three_diagnosed_operations(tmp_path: Path) -> None:
     )
     assert output == snapshot("""\
 Catena simulator on http://127.0.0.1:PORT; spawning `catena-mcp` on stdio.
-Tools: get_resource_operation
+Tools: get_resource_operation, triage_resource_operation_failures, list_resource_operations
+
+──────────────────────────────────────────────────────────────────────────────
+triage_resource_operation_failures  (the last 24 hours)
+──────────────────────────────────────────────────────────────────────────────
+**167 of 570 operations failed or are pending (29.3%)** in the last 24 hours (Catena's default window): 8 patterns.
+
+**Scanned:** 1 page, 570 operations, the whole window  \n\
+**Attempts read:** 167 of 167 failing operations
+
+| # | TSP | status | latest error | ops | share | resource · op | first → last (UTC) | fleets | example (operation · connection) |
+|---|---|---|---|---|---|---|---|---|---|
+| 1 | geotab | failed | auth (HTTP 401) | 90 | 15.8% | vehicle update 25, vehicle create 17, 8 other kinds | 11-20 06:33 → 11-20 23:38 | `acme-freight` | `73f0abb1-3848-5e7f-83aa-29b766134ff9` · `1a6e4c2b-3d5f-4a7b-8c9d-0e1f2a3b4c03` |
+| 2 | zonar | pending | no attempt yet | 60 | 10.5% | vehicle update 18, user update 9, 7 other kinds | 11-20 09:05 → 11-20 23:37 | `bluewater-haulage` | `37a50e29-142c-5f3d-9725-ca28baf0f78a` · `1a6e4c2b-3d5f-4a7b-8c9d-0e1f2a3b4c04` |
+| 3 | samsara | failed | tsp (HTTP 500) | 6 | 1.1% | vehicle update 3, fuel_transaction update 1, 2 other kinds | 11-20 02:42 → 11-20 23:09 | `acme-freight`, `northwind-logistics` (2 connections) | `f5076b9c-62ea-5b09-ae45-ee8ebbf20ad0` · `1a6e4c2b-3d5f-4a7b-8c9d-0e1f2a3b4c01` |
+| 4 | motive | failed | tsp (HTTP 500) | 4 | 0.7% | message update 2, fuel_transaction update 1, 1 other kind | 11-20 12:17 → 11-20 18:17 | `northwind-logistics` | `fc7249cc-4dcf-5ed2-acc1-c7d3520a8b20` · `1a6e4c2b-3d5f-4a7b-8c9d-0e1f2a3b4c02` |
+| 5 | motive | failed | validation (HTTP 422) | 4 | 0.7% | user create 4 | 11-20 11:09 → 11-20 15:58 | `northwind-logistics` | `f3d6b960-b970-58af-800d-655888117eb8` · `1a6e4c2b-3d5f-4a7b-8c9d-0e1f2a3b4c02` |
+| 6 | geotab | failed | tsp (HTTP 500) | 1 | 0.2% | vehicle update 1 | 11-20 05:58 → 11-20 05:58 | `acme-freight` | `29911028-b4e3-5954-9fd9-cb62489932db` · `1a6e4c2b-3d5f-4a7b-8c9d-0e1f2a3b4c03` |
+| 7 | motive | pending | no attempt yet | 1 | 0.2% | user create 1 | 11-20 23:59 → 11-20 23:59 | `northwind-logistics` | `15b01454-fec6-5823-8a4c-d709244c5d9f` · `1a6e4c2b-3d5f-4a7b-8c9d-0e1f2a3b4c02` |
+| 8 | samsara | pending | no attempt yet | 1 | 0.2% | user update 1 | 11-20 23:57 → 11-20 23:57 | `acme-freight` | `a1217e7a-fa4c-5c91-a392-2273a0d8e20a` · `1a6e4c2b-3d5f-4a7b-8c9d-0e1f2a3b4c01` |
+
+**Next steps:**
+1. geotab rejects the credentials of connection `1a6e4c2b-3d5f-4a7b-8c9d-0e1f2a3b4c03` (`acme-freight`) (90 operations failed auth since 2026-11-20T06:33:55Z): the fleet must re-authorize the connection; every write fails until it does.
+2. 60 operations to zonar pending with no attempt since 2026-11-20T09:05:09Z: Catena has not tried them; ask Catena support to check the queue of connection `1a6e4c2b-3d5f-4a7b-8c9d-0e1f2a3b4c04` (`bluewater-haulage`).
+3. motive rejects payloads (4 operations, mostly user create): read the field errors of an example with get_resource_operation, fix the payloads, then issue the writes again.
+4. 11 operations failed on TSP errors or timeouts (samsara, motive, geotab): usually transient on the TSP's side; issue the writes again once it recovers, and report it to the TSP if it lasts.
+5. Open an example with get_resource_operation (connection_id and resource_operation_id from the table) for its attempts, request IDs to quote and rate-limit timing.
+
+──────────────────────────────────────────────────────────────────────────────
+get_resource_operation  (largest pattern's example)
+──────────────────────────────────────────────────────────────────────────────
+**Failed** after 1 attempt: update user on geotab; latest failure auth (HTTP 401) at 2026-11-20T23:38:25Z.
+
+**TSP:** `geotab` · **Resource:** `user` · **Operation:** `update` · **Status:** `failed` · **Fleet ref:** `acme-freight`  \n\
+**Created:** 2026-11-20T23:38:23Z (undated times below: this day, UTC) · **Updated:** 23:38:25Z  \n\
+**Attempts:** 1 (1 failed), 23:38:25Z  \n\
+**Progression:** one failed attempt: auth 401 ×1
+
+**Failures by kind** (most recent first):
+| Error type | HTTP | Count | Seen | Latest details |
+|---|---|---|---|---|
+| `auth` | 401 | 1 | 23:38:25Z | `401 Unauthorized: invalid_grant: the user's session was revoked` |
+
+**Request IDs to quote:**
+- `geo-00666-1`: attempt 1, 23:38:25Z, auth 401
+
+**Next steps:**
+1. The TSP rejected the connection's credentials: the fleet must re-authorize this connection with its TSP; every write fails until it does.
+2. There is no retry endpoint: once the cause is fixed, issue the write again (a new operation). Catena never retries sync writes (is_sync=true).
 
 ──────────────────────────────────────────────────────────────────────────────
 get_resource_operation  (success_after_retries)
@@ -222,6 +274,71 @@ def test_diagnose_json_prints_the_structured_result_with_and_without_demo(
             "logs_omitted": 1,
         }
     )
+
+
+def test_triage_prints_what_the_tool_says_with_and_without_demo(sim: SimulatorHandle, tmp_path: Path) -> None:
+    window = [
+        "--since",
+        "2026-11-19T06:00:00Z",
+        "--until",
+        "2026-11-19T12:00:00Z",
+        "--source-name",
+        "samsara",
+    ]
+    result = run(["triage", *window], env=server_env(sim), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert result.stdout == snapshot("""\
+**74 of 172 operations failed or are pending (43.0%)** in 2026-11-19T06:00:00Z → 2026-11-19T12:00:00Z: 1 pattern.
+
+**Scanned:** 1 page, 172 operations, the whole window  \n\
+**Attempts read:** 74 of 74 failing operations
+
+| # | TSP | status | latest error | ops | share | resource · op | first → last (UTC) | fleets | example (operation · connection) |
+|---|---|---|---|---|---|---|---|---|---|
+| 1 | samsara | failed | tsp (HTTP 429) | 74 | 43.0% | vehicle update 23, user update 11, 8 other kinds | 11-19 08:00 → 11-19 10:29 | `acme-freight` | `62f135be-ab78-541b-a697-031310e418fd` · `1a6e4c2b-3d5f-4a7b-8c9d-0e1f2a3b4c01` |
+
+**Rate-limit headers, latest per TSP:**
+- samsara at 2026-11-19T10:30:37Z: 0 of 150 left, window resets 2026-11-19T10:30:47Z, retry from 2026-11-19T10:30:38Z
+
+**Next steps:**
+1. samsara throttled writes (HTTP 429, 74 operations, 11-19 08:00 → 11-19 10:29): pace writes to it and issue the failed ones again after the retry moment.
+2. Open an example with get_resource_operation (connection_id and resource_operation_id from the table) for its attempts, request IDs to quote and rate-limit timing.
+""")
+    demo = run(["triage", *window, "--demo"], env={}, cwd=tmp_path)
+    assert (demo.returncode, demo.stderr) == (0, "")
+    assert demo.stdout == SIMULATED_BANNER + result.stdout
+    as_json = run(["triage", *window, "--json"], env=server_env(sim), cwd=tmp_path)
+    assert json.loads(as_json.stdout)["patterns"][0]["http"] == 429
+    assert sim.stats()["list_requests"] == 2
+
+
+def test_triage_refuses_bad_filters_before_any_request(sim: SimulatorHandle, tmp_path: Path) -> None:
+    cases = {
+        "naive since": ["--since", "2026-11-19T06:00:00"],
+        "bad connection": ["--connection-id", "nope"],
+        "source_id alone": ["--source-id", "42"],
+    }
+    outcomes = {}
+    for case, args in cases.items():
+        result = run(["triage", *args], env=server_env(sim), cwd=tmp_path)
+        outcomes[case] = (result.returncode, result.stdout, result.stderr)
+    assert outcomes == snapshot(
+        {
+            "naive since": (
+                2,
+                "",
+                "catena-mcp triage: Invalid arguments: since (`2026-11-19T06:00:00`) has no time zone; add one, like 2026-11-19T08:00:00Z or +02:00.\n",
+            ),
+            "bad connection": (2, "", "catena-mcp triage: --connection-id must be a UUID.\n"),
+            "source_id alone": (
+                2,
+                "",
+                "catena-mcp triage: Invalid arguments: source_id needs resource too (a TSP's record ID is unique per resource).\n",
+            ),
+        }
+    )
+    assert sim.stats()["token_requests"] == 0
 
 
 def test_diagnose_refuses_bad_input(sim: SimulatorHandle, tmp_path: Path) -> None:

@@ -37,7 +37,7 @@ async def test_expired_token_is_refreshed_once(sim: SimulatorHandle, tmp_path: P
             assert sim.stats()["token_requests"] == 2
             await assert_serving(client, sim, server)
     assert sim.stats() == snapshot(
-        {"token_requests": 2, "operation_requests": 4, "by_status": {"200": 5, "401": 1}}
+        {"token_requests": 2, "operation_requests": 4, "list_requests": 0, "by_status": {"200": 5, "401": 1}}
     )
 
 
@@ -54,7 +54,7 @@ async def test_short_rate_limit_is_waited_out(sim: SimulatorHandle, tmp_path: Pa
             assert waited >= 0.4  # it honoured Retry-After rather than hammering
             await assert_serving(client, sim, server)
     assert sim.stats() == snapshot(
-        {"token_requests": 1, "operation_requests": 3, "by_status": {"200": 3, "429": 1}}
+        {"token_requests": 1, "operation_requests": 3, "list_requests": 0, "by_status": {"200": 3, "429": 1}}
     )
 
 
@@ -110,5 +110,5 @@ async def test_transient_server_errors_are_retried(sim: SimulatorHandle, tmp_pat
             assert verdict_of(sim, "fault-503-twice", result) == "failed"
             await assert_serving(client, sim, server)
     assert sim.stats() == snapshot(
-        {"token_requests": 1, "operation_requests": 4, "by_status": {"200": 3, "503": 2}}
+        {"token_requests": 1, "operation_requests": 4, "list_requests": 0, "by_status": {"200": 3, "503": 2}}
     )

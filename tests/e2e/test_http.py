@@ -37,7 +37,9 @@ async def test_every_catalogue_operation_over_streamable_http(
         assert server.output() == snapshot(
             "catena-mcp: serving streamable-http on http://127.0.0.1:PORT/mcp\n"
         )
-    assert sim.stats() == snapshot({"token_requests": 1, "operation_requests": 19, "by_status": {"200": 20}})
+    assert sim.stats() == snapshot(
+        {"token_requests": 1, "operation_requests": 19, "list_requests": 0, "by_status": {"200": 20}}
+    )
 
 
 @pytest.mark.parametrize(("mode", "protocol"), MODES)
@@ -53,7 +55,9 @@ async def test_every_catalogue_operation_over_sse(
             result = await client.call_tool(TOOL, arguments(sim, "success_first_time"))
             assert verdict_of(sim, "success_first_time", result) == "succeeded_first_time"
         server.assert_alive()
-    assert sim.stats() == snapshot({"token_requests": 1, "operation_requests": 20, "by_status": {"200": 21}})
+    assert sim.stats() == snapshot(
+        {"token_requests": 1, "operation_requests": 20, "list_requests": 0, "by_status": {"200": 21}}
+    )
 
 
 async def test_fifty_concurrent_calls_share_one_token(sim: SimulatorHandle, tmp_path: Path) -> None:
@@ -73,4 +77,6 @@ async def test_fifty_concurrent_calls_share_one_token(sim: SimulatorHandle, tmp_
         server.assert_alive()
     assert {calls[n]: verdict_of(sim, calls[n], result) for n, result in results.items()} == EXPECTED_VERDICTS
     assert len(results) == 50
-    assert sim.stats() == snapshot({"token_requests": 1, "operation_requests": 50, "by_status": {"200": 51}})
+    assert sim.stats() == snapshot(
+        {"token_requests": 1, "operation_requests": 50, "list_requests": 0, "by_status": {"200": 51}}
+    )

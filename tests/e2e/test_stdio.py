@@ -18,6 +18,7 @@ from tests.e2e.helpers import (
     MODES,
     SCRIPT,
     TOOL,
+    TOOLS,
     arguments,
     call_every_operation,
     issued_tokens,
@@ -81,7 +82,9 @@ async def test_every_catalogue_operation_over_stdio(
         }
     )
     # One token for the whole session; one upstream request per call.
-    assert sim.stats() == snapshot({"token_requests": 1, "operation_requests": 21, "by_status": {"200": 22}})
+    assert sim.stats() == snapshot(
+        {"token_requests": 1, "operation_requests": 21, "list_requests": 0, "by_status": {"200": 22}}
+    )
     assert (tmp_path / "stderr.log").read_text() == ""
 
 
@@ -161,7 +164,7 @@ def test_stdout_carries_only_json_rpc_and_logs_leak_no_secret(tmp_path: Path) ->
             stop(process)
         tokens = issued_tokens(sim)
         assert sim.stats() == snapshot(
-            {"token_requests": 1, "operation_requests": 1, "by_status": {"200": 2}}
+            {"token_requests": 1, "operation_requests": 1, "list_requests": 0, "by_status": {"200": 2}}
         )
 
     messages = [json.loads(line) for line in raw]  # every line parses: nothing but JSON on the wire
@@ -173,7 +176,7 @@ def test_stdout_carries_only_json_rpc_and_logs_leak_no_secret(tmp_path: Path) ->
     call = messages[-1]["result"]
     assert call["isError"] is False
     assert call["structuredContent"]["operation"]["id"] == ref.operation_id
-    assert [tool["name"] for tool in messages[1]["result"]["tools"]] == [TOOL]
+    assert [tool["name"] for tool in messages[1]["result"]["tools"]] == TOOLS
 
     logged = stderr_path.read_text("utf-8")
     assert " DEBUG " in logged  # the level took effect: there was something to leak

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 from uuid import UUID
 
 import anyio
@@ -20,7 +21,8 @@ from pydantic import SecretStr, ValidationError
 
 from catena_mcp import __version__
 from catena_mcp.tools.catena import errors
-from catena_mcp.tools.catena.records import ResourceOperation, parse_operation
+from catena_mcp.tools.catena.filters import OperationFilters
+from catena_mcp.tools.catena.records import OperationPage, ResourceOperation, parse_operation, parse_page
 from catena_mcp.tools.header_values import parse_retry_after
 
 logger = logging.getLogger(__name__)
@@ -34,6 +36,8 @@ BACKOFF_MAX_SECONDS = 4.0
 # Refresh a cached token this long before Catena says it expires (the official SDK uses 30 s).
 TOKEN_EXPIRY_MARGIN_SECONDS = 30.0
 _RETRYABLE_STATUSES = frozenset({500, 502, 503, 504})
+LIST_PATH = "/v2/integrations/connections/resource-operations"
+MAX_PAGE_SIZE = 1000
 
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -109,32 +113,60 @@ class CatenaClient:
             f"/resource-operations/{operation_id}"
         )
         response, attempts = await self._get(url)
-        status = response.status_code
-        if status == 200:
+        if response.status_code == 200:
             return _parse_operation(response)
+        raise self._failure(
+            response,
+            attempts,
+            not_found=errors.not_found(str(connection_id), str(operation_id)),
+            unprocessable=errors.unprocessable,
+        )
+
+    async def list_resource_operations(
+        self, filters: OperationFilters, *, cursor: str | None = None, size: int = MAX_PAGE_SIZE
+    ) -> OperationPage:
+        """One page of the list endpoint; pass the page's `next_page` as `cursor` for the next one."""
+        params = [*filters.query(), ("size", str(size))] + ([("cursor", cursor)] if cursor else [])
+        response, attempts = await self._get(f"{self._config.base_url}{LIST_PATH}?{urlencode(params)}")
+        if response.status_code == 200:
+            return _parse_page(response)
+        raise self._failure(
+            response, attempts, not_found=errors.list_not_found(), unprocessable=errors.filters_rejected
+        )
+
+    def _failure(
+        self,
+        response: httpx.Response,
+        attempts: int,
+        *,
+        not_found: errors.CatenaError,
+        unprocessable: Callable[[list[tuple[str, str]]], errors.CatenaError],
+    ) -> errors.CatenaError:
+        """The error for a final non-200 answer; 404 and 422 mean different things per endpoint."""
+        status = response.status_code
         detail = _error_detail(response)
         logger.info("Catena answered HTTP %s after %d attempt(s)", status, attempts)
         match status:
             case 400:
-                raise errors.bad_request(detail)
+                return errors.bad_request(detail)
             case 401:
                 if self._config.access_token is not None:
-                    raise errors.access_token_rejected()
-                raise errors.unauthorized_after_refresh(detail)
+                    return errors.access_token_rejected()
+                return errors.unauthorized_after_refresh(detail)
             case 403:
-                raise errors.forbidden(detail)
+                return errors.forbidden(detail)
             case 404:
-                raise errors.not_found(str(connection_id), str(operation_id))
+                return not_found
             case 405:
-                raise errors.method_not_allowed()
+                return errors.method_not_allowed()
             case 409:
-                raise errors.conflict(detail)
+                return errors.conflict(detail)
             case 422:
-                raise errors.unprocessable(_rejected_fields(response))
+                return unprocessable(_rejected_fields(response))
             case _ if status >= 500:
-                raise errors.server_error(status, detail, attempts)
+                return errors.server_error(status, detail, attempts)
             case _:
-                raise errors.unexpected_status(status, detail)
+                return errors.unexpected_status(status, detail)
 
     async def _get(self, url: str) -> tuple[httpx.Response, int]:
         """GET with the retry policy; returns the final response and how many attempts it took."""
@@ -256,11 +288,22 @@ def _parse_operation(response: httpx.Response) -> ResourceOperation:
     try:
         return parse_operation(response.content)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        if first["type"] == "json_invalid":
-            raise errors.malformed_body("not JSON") from None
-        where = ".".join(str(part) for part in first["loc"]) or "the top level"
-        raise errors.malformed_body(f"unexpected shape at {where}") from None
+        raise _malformed(exc) from None
+
+
+def _parse_page(response: httpx.Response) -> OperationPage:
+    try:
+        return parse_page(response.content)
+    except ValidationError as exc:
+        raise _malformed(exc) from None
+
+
+def _malformed(exc: ValidationError) -> errors.MalformedReplyError:
+    first = exc.errors()[0]
+    if first["type"] == "json_invalid":
+        return errors.malformed_body("not JSON")
+    where = ".".join(str(part) for part in first["loc"]) or "the top level"
+    return errors.malformed_body(f"unexpected shape at {where}")
 
 
 def _json_object(response: httpx.Response) -> dict[str, Any]:

@@ -124,6 +124,14 @@ def not_found(connection_id: str, operation_id: str) -> NotFoundError:
     )
 
 
+def list_not_found() -> UpstreamError:
+    return UpstreamError(
+        "Catena answered 404 for the list of resource operations: the endpoint may have moved (it is "
+        "provisional). Check CATENA_BASE_URL and upgrade catena-mcp.",
+        status=404,
+    )
+
+
 def method_not_allowed() -> UpstreamError:
     return UpstreamError(
         "Catena answered 405 Method Not Allowed: the endpoint may have moved (it is provisional). "
@@ -139,15 +147,26 @@ def conflict(detail: str | None) -> RequestRejectedError:
 
 
 def unprocessable(fields: list[tuple[str, str]]) -> RequestRejectedError:
-    if fields:
-        listed = "; ".join(f"{quote(path, 80)}: {quote(message, 120)}" for path, message in fields[:5])
-        more = f" (and {len(fields) - 5} more)" if len(fields) > 5 else ""
-        what = f" Fields rejected: {listed}{more}."
-    else:
-        what = ""
     return RequestRejectedError(
-        "Catena rejected the request parameters (HTTP 422); both IDs must be UUIDs." + what, status=422
+        "Catena rejected the request parameters (HTTP 422); both IDs must be UUIDs." + _rejected(fields),
+        status=422,
     )
+
+
+def filters_rejected(fields: list[tuple[str, str]]) -> RequestRejectedError:
+    return RequestRejectedError(
+        "Catena rejected the filters (HTTP 422): check resource, source_name and the time window."
+        + _rejected(fields),
+        status=422,
+    )
+
+
+def _rejected(fields: list[tuple[str, str]]) -> str:
+    if not fields:
+        return ""
+    listed = "; ".join(f"{quote(path, 80)}: {quote(message, 120)}" for path, message in fields[:5])
+    more = f" (and {len(fields) - 5} more)" if len(fields) > 5 else ""
+    return f" Fields rejected: {listed}{more}."
 
 
 def rate_limited(retry_after: float | None, retry_at: datetime | None) -> RateLimitedError:

@@ -111,6 +111,52 @@ def parse_operation(content: bytes) -> ResourceOperation:
     return ResourceOperation.model_validate(data)
 
 
+class OperationPage(BaseModel):
+    """One page of the list endpoint: operations (without logs, as far as Catena documents) and the cursor."""
+
+    items: list[ResourceOperation]
+    next_page: str | None = None
+    # Items too broken to read even after dropping drifted fields: counted, never guessed at.
+    unreadable: int = 0
+
+
+def parse_page(content: bytes) -> OperationPage:
+    """Catena's page as an OperationPage; raises `ValidationError` only when the page itself is unreadable.
+
+    Like `parse_operation`, drifted optional fields cost their value, and an item that is still invalid costs
+    that item (counted in `unreadable`), not the page.
+    """
+    try:
+        return OperationPage.model_validate_json(content)
+    except ValidationError as exc:
+        if exc.errors()[0]["type"] == "json_invalid":
+            raise
+        data = json.loads(content)
+        if not isinstance(data, dict) or not isinstance(data.get("items"), list):
+            raise
+    items = []
+    for item in data["items"]:
+        try:
+            items.append(_tolerant(item))
+        except ValidationError:
+            continue
+    cursor = data.get("next_page")
+    return OperationPage(
+        items=items,
+        next_page=cursor if isinstance(cursor, str) and cursor else None,
+        unreadable=len(data["items"]) - len(items),
+    )
+
+
+def _tolerant(data: Any) -> ResourceOperation:
+    try:
+        return ResourceOperation.model_validate(data)
+    except ValidationError as exc:
+        if not isinstance(data, dict) or not _drop_drifted(data, exc.errors()):
+            raise
+    return ResourceOperation.model_validate(data)
+
+
 _OPTIONAL = {
     "operation": {name for name, f in ResourceOperation.model_fields.items() if not f.is_required()}
     - {"logs"},
