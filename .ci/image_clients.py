@@ -3,8 +3,9 @@
 Every container runs the way deploy/ runs it: read-only root filesystem, no capabilities, no privilege
 escalation, simulated data (`--demo`), so no credentials and no network are needed.
 - stdio: `docker run -i --rm --network none IMAGE --demo`, in the handshake era and the 2026-07-28 era;
-- Streamable HTTP: `docker run --network host IMAGE --demo --transport streamable-http --host 127.0.0.1`,
-  both eras; the server process must run as UID, and the image must carry the registry label.
+- Streamable HTTP: `docker run --network host IMAGE --demo --transport streamable-http --host 127.0.0.1
+  --stateless`, /healthz, both eras; the server process must run as UID;
+- the image: the registry label of server.json, the user UID, the catena-mcp entry point.
 Prints one PASS line per check; the first failure raises.
 """
 
@@ -14,6 +15,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -67,15 +69,17 @@ def free_port() -> int:
         return port
 
 
-def wait_listening(name: str, port: int) -> None:
+def wait_healthy(name: str, port: int) -> str:
+    """Polls GET /healthz, as a probe would, until it answers; returns the answer."""
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
+            with opener.open(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
+                return f"{response.status} {response.read().decode()}"
         except OSError:
             time.sleep(0.1)
-    raise AssertionError(f"the container did not listen on {port} in 30 s:\n{docker('logs', name)}")
+    raise AssertionError(f"the container did not answer /healthz in 30 s:\n{docker('logs', name)}")
 
 
 def main() -> None:
@@ -92,10 +96,13 @@ def main() -> None:
 
     port = free_port()
     container = f"catena-mcp-ci-{port}"
-    serve = ["--demo", "--transport", "streamable-http", "--host", "127.0.0.1", "--port", str(port)]
+    serve = ["--demo", "--transport", "streamable-http", "--stateless", "--host", "127.0.0.1"]
+    serve += ["--port", str(port)]
     docker("run", "-d", "--rm", "--name", container, "--network", "host", *HARDENED, image, *serve)
     try:
-        wait_listening(container, port)
+        answer = wait_healthy(container, port)
+        assert answer == '200 {"status":"ok"}', answer
+        print(f"  PASS  http  --stateless, GET /healthz: {answer}", flush=True)
         pid = docker("inspect", "--format", "{{.State.Pid}}", container)
         status = Path(f"/proc/{pid}/status").read_text("utf-8")
         uids = next(line.split()[1:] for line in status.splitlines() if line.startswith("Uid:"))
