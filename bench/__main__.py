@@ -19,7 +19,7 @@ from bench.results import Row, save, table
 
 HERE = Path(__file__).parent
 RESULTS = HERE / "results.json"
-SECTIONS = ("coldstart", "warm", "diagnosis", "throughput", "memory", "tokens")
+SECTIONS = ("coldstart", "warm", "diagnosis", "throughput", "replicas", "memory", "tokens")
 
 
 def _machine() -> dict[str, Any]:
@@ -113,6 +113,14 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 rows += throughput.run(upstream, rounds=6, seconds=4.0)
             done("throughput")
+        if section("replicas"):
+            from bench import replicas
+
+            if quick:
+                rows += replicas.run(upstream, rounds=2, seconds=1.5, warmup=0.5)
+            else:
+                rows += replicas.run(upstream, rounds=6, seconds=4.0)
+            done("replicas")
         if section("memory"):
             from bench import memory
 
@@ -157,6 +165,7 @@ def _section_key(row: Row) -> str:
         "warm": "warm",
         "diag": "diagnosis",
         "thro": "throughput",
+        "repl": "replicas",
         "memo": "memory",
         "toke": "tokens",
     }
