@@ -92,28 +92,31 @@ def _haproxy(replicas: list[HttpServer], stack: ExitStack) -> tuple[str, subproc
             time.sleep(0.02)
 
 
-async def _round(setup: Balanced, seconds: float) -> tuple[float, float]:
-    """(calls per second, replicas' CPU ms per call) for one round."""
+async def _round(setup: Balanced, seconds: float) -> tuple[float, float, float, float]:
+    """Calls per second and CPU ms per call of the replicas, HAProxy and the load generator, for one round."""
     pids = [replica.process.pid for replica in setup.replicas]
-    cpu0 = sum(cpu_seconds(pid) for pid in pids)
+    balancer = setup.front.process.pid
+    cpu0, proxy0, own0 = sum(cpu_seconds(pid) for pid in pids), cpu_seconds(balancer), time.process_time()
     start = time.perf_counter()
     deadline = start + seconds
     clients = setup.front.clients
     counts = await asyncio.gather(*(client_loop(conn, request, deadline) for conn, request in clients))
     elapsed = time.perf_counter() - start
     calls = sum(counts)
-    return calls / elapsed, (sum(cpu_seconds(pid) for pid in pids) - cpu0) / calls * 1000
+    cpu = sum(cpu_seconds(pid) for pid in pids) - cpu0
+    proxy, own = cpu_seconds(balancer) - proxy0, time.process_time() - own0
+    return calls / elapsed, cpu / calls * 1000, proxy / calls * 1000, own / calls * 1000
 
 
 async def _measure(
     setups: list[Balanced], rounds: int, seconds: float, warmup: float
-) -> dict[str, list[tuple[float, float]]]:
+) -> dict[str, list[tuple[float, float, float, float]]]:
     for setup in setups:
         setup.front.clients = [await open_session(setup.front) for _ in range(CLIENTS)]
     try:
         for setup in setups:  # warm-up: token fetch, connection pools, first-use costs
             await _round(setup, warmup)
-        results: dict[str, list[tuple[float, float]]] = {setup.label: [] for setup in setups}
+        results: dict[str, list[tuple[float, float, float, float]]] = {setup.label: [] for setup in setups}
         for n in range(rounds):
             for setup in setups if n % 2 == 0 else setups[::-1]:
                 results[setup.label].append(await _round(setup, seconds))
@@ -157,6 +160,8 @@ def run(upstream: Upstream, rounds: int, seconds: float, warmup: float = 1.0) ->
             median([r[1] for r in two]),
             median([r[1] for r in one]),
             "one replica",
+            note=f"HAProxy: {median([r[2] for r in one + two]):.2f} ms CPU per call, load generator: "
+            f"{median([r[3] for r in one + two]):.2f} ms",
         ),
         Row(
             section,
