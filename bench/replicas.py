@@ -24,7 +24,7 @@ from bench.results import Row, median
 from bench.stdio import ServerCommand, cpu_seconds, ours, rss_kib, server_env
 from bench.throughput import CLIENTS, HttpServer, client_loop, free_port, open_session, start_server
 from bench.upstream import Upstream
-from bench.warm import SMALL
+from bench.warm import LARGE, SMALL
 
 _CONFIG = """\
 defaults
@@ -127,6 +127,23 @@ async def _measure(
                 await connection.__aexit__(None, None, None)
 
 
+def _peak_mib(pid: int) -> float:
+    """The process's peak resident memory so far (VmHWM)."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(status.split("VmHWM:", 1)[1].split()[0]) / 1024
+
+
+async def _burst(replica: HttpServer) -> None:
+    """Every client calls the 5,000-log operation once, all at the same time: the worst memory moment."""
+    clients = [await open_session(replica) for _ in range(CLIENTS)]
+    try:
+        now = time.perf_counter()
+        await asyncio.gather(*(client_loop(conn, request, now) for conn, request in clients))
+    finally:
+        for connection, _ in clients:
+            await connection.__aexit__(None, None, None)
+
+
 def run(upstream: Upstream, rounds: int, seconds: float, warmup: float = 1.0) -> list[Row]:
     env = server_env(upstream.env)
     command = ServerCommand("catena-mcp --stateless", (*ours().argv, "--stateless"))
@@ -140,6 +157,9 @@ def run(upstream: Upstream, rounds: int, seconds: float, warmup: float = 1.0) ->
             setups.append(Balanced(label, HttpServer(command, url, balancer, arguments), replicas))
         results = asyncio.run(_measure(setups, rounds, seconds, warmup))
         rss = {setup.label: max(rss_kib(r.process.pid) for r in setup.replicas) / 1024 for setup in setups}
+        big = HttpServer(command, alone.url, alone.process, upstream.arguments(LARGE))
+        asyncio.run(_burst(big))
+        peak = _peak_mib(alone.process.pid)
     two, one = results["two replicas"], results["one replica"]
     section = f"replicas (Streamable HTTP --stateless behind HAProxy, {CLIENTS} clients)"
     return [
@@ -171,5 +191,12 @@ def run(upstream: Upstream, rounds: int, seconds: float, warmup: float = 1.0) ->
             rss["one replica"],
             "one replica",
             note="sizes deploy/'s requests and limits",
+        ),
+        Row(
+            section,
+            f"peak resident memory of a replica, {CLIENTS} concurrent 5,000-log calls",
+            "MiB",
+            peak,
+            note="VmHWM; sizes deploy/'s memory limit",
         ),
     ]
