@@ -53,8 +53,12 @@ class Balanced:
     replicas: list[HttpServer]
 
 
+def haproxy_binary() -> str | None:
+    return shutil.which("haproxy") or shutil.which("haproxy", path="/usr/sbin:/usr/local/sbin")
+
+
 def _haproxy(replicas: list[HttpServer], stack: ExitStack) -> tuple[str, subprocess.Popen[bytes]]:
-    binary = shutil.which("haproxy") or shutil.which("haproxy", path="/usr/sbin:/usr/local/sbin")
+    binary = haproxy_binary()
     if binary is None:
         raise RuntimeError("the replicas benchmark needs HAProxy: apt-get install -y haproxy")
     port = free_port()
