@@ -19,7 +19,17 @@ from bench.results import Row, save, table
 
 HERE = Path(__file__).parent
 RESULTS = HERE / "results.json"
-SECTIONS = ("coldstart", "warm", "triage", "client", "diagnosis", "throughput", "memory", "tokens")
+SECTIONS = (
+    "coldstart",
+    "warm",
+    "triage",
+    "client",
+    "diagnosis",
+    "throughput",
+    "replicas",
+    "memory",
+    "tokens",
+)
 
 
 def _machine() -> dict[str, Any]:
@@ -123,6 +133,16 @@ def main(argv: list[str] | None = None) -> int:
 
             rows += triage.client_rows(upstream, calls=10 if quick else 40)
             done("client")
+        if section("replicas"):
+            from bench import replicas
+
+            if replicas.haproxy_binary() is None:
+                print("    skipped: needs haproxy (apt-get install -y haproxy)", file=sys.stderr, flush=True)
+            elif quick:
+                rows += replicas.run(upstream, rounds=2, seconds=1.0, warmup=0.3)
+            else:
+                rows += replicas.run(upstream, rounds=6, seconds=4.0)
+            done("replicas")
         if section("memory"):
             from bench import memory
 
@@ -167,6 +187,7 @@ def _section_key(row: Row) -> str:
         "warm": "warm",
         "diag": "diagnosis",
         "thro": "throughput",
+        "repl": "replicas",
         "memo": "memory",
         "toke": "tokens",
         "tria": "triage",

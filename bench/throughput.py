@@ -26,7 +26,7 @@ TOOL = "get_resource_operation"
 _HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
@@ -42,10 +42,10 @@ class HttpServer:
     clients: list[tuple[Connection, bytes]] = field(default_factory=list)
 
 
-def _start(
+def start_server(
     command: ServerCommand, env: dict[str, str], arguments: dict[str, str], stack: ExitStack
 ) -> HttpServer:
-    port = _free_port()
+    port = free_port()
     argv = [*command.argv, "--transport", "streamable-http", "--port", str(port)]
     cwd = stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-"))
     process = subprocess.Popen(  # noqa: S603 -- our own commands
@@ -79,7 +79,7 @@ def _host_port(url: str) -> tuple[str, int, str]:
     return host, int(port), "/" + path
 
 
-async def _open_session(server: HttpServer) -> tuple[Connection, bytes]:
+async def open_session(server: HttpServer) -> tuple[Connection, bytes]:
     """One client: its own connection and MCP session; returns it with its prebuilt tools/call request."""
     host, port, path = _host_port(server.url)
     connection = await Connection(host, port).__aenter__()
@@ -98,10 +98,9 @@ async def _open_session(server: HttpServer) -> tuple[Connection, bytes]:
         Connection.request_bytes(authority, path, _HEADERS, json.dumps(init).encode())
     )
     json_rpc_reply(*reply)
-    headers = _HEADERS | {
-        "Mcp-Session-Id": reply[1]["mcp-session-id"],
-        "Mcp-Protocol-Version": PROTOCOL_VERSION,
-    }
+    headers = _HEADERS | {"Mcp-Protocol-Version": PROTOCOL_VERSION}
+    if "mcp-session-id" in reply[1]:  # a stateless server (bench/replicas.py) opens no session
+        headers["Mcp-Session-Id"] = reply[1]["mcp-session-id"]
     note = {"jsonrpc": "2.0", "method": "notifications/initialized"}
     status, _, _ = await connection.send(
         Connection.request_bytes(authority, path, headers, json.dumps(note).encode())
@@ -123,7 +122,7 @@ def _check(status: int, headers: dict[str, str], body: bytes) -> None:
         raise HttpError(f"call failed: {str(reply)[:300]}")
 
 
-async def _client(connection: Connection, request: bytes, deadline: float) -> int:
+async def client_loop(connection: Connection, request: bytes, deadline: float) -> int:
     # The first reply is parsed and checked in full; after that a byte check is enough and keeps the load
     # generator's cost flat however large the reply (ours is bigger than the proxy's, and parsing it would
     # take CPU from a server that shares the 2 cores).
@@ -142,7 +141,7 @@ async def _round(server: HttpServer, seconds: float) -> tuple[float, float, floa
     cpu0, own0 = cpu_seconds(server.process.pid), time.process_time()
     start = time.perf_counter()
     deadline = start + seconds
-    counts = await asyncio.gather(*(_client(conn, request, deadline) for conn, request in server.clients))
+    counts = await asyncio.gather(*(client_loop(conn, request, deadline) for conn, request in server.clients))
     elapsed = time.perf_counter() - start
     calls = sum(counts)
     cpu = cpu_seconds(server.process.pid) - cpu0
@@ -154,7 +153,7 @@ async def _measure(
     servers: list[HttpServer], rounds: int, seconds: float, warmup: float
 ) -> dict[str, list[tuple[float, float, float]]]:
     for server in servers:
-        server.clients = [await _open_session(server) for _ in range(CLIENTS)]
+        server.clients = [await open_session(server) for _ in range(CLIENTS)]
     try:
         for server in servers:  # warm-up: token fetch, connection pools, first-use costs
             await _round(server, warmup)
@@ -173,7 +172,7 @@ def run(upstream: Upstream, rounds: int, seconds: float, warmup: float = 1.0) ->
     env = server_env(upstream.env)
     with ExitStack() as stack:
         arguments = upstream.arguments(SMALL)
-        servers = [_start(command, env, arguments, stack) for command in (ours(), thin_proxy())]
+        servers = [start_server(command, env, arguments, stack) for command in (ours(), thin_proxy())]
         results = asyncio.run(_measure(servers, rounds, seconds, warmup))
     mine, thin = results["catena-mcp"], results["thin proxy"]
     section = f"throughput (Streamable HTTP, {CLIENTS} clients)"

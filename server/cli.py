@@ -7,6 +7,7 @@ start-up stay fast.
 import argparse
 import sys
 from collections.abc import Sequence
+from functools import partial
 from typing import TYPE_CHECKING, cast
 
 from catena_mcp import __version__
@@ -20,8 +21,8 @@ failed attempts. With no command it serves MCP on stdio, the way Claude Desktop 
 
 Configuration comes from the environment (or a .env file): CATENA_CLIENT_ID and CATENA_CLIENT_SECRET (or
 CATENA_ACCESS_TOKEN), CATENA_BASE_URL, CATENA_TOKEN_URL, CATENA_TIMEOUT, CATENA_MAX_RETRIES,
-CATENA_MCP_LOG_LEVEL, and CATENA_MCP_AUTH_TOKEN for the HTTP transports. Secrets are never taken as
-arguments."""
+CATENA_MCP_LOG_LEVEL; for the HTTP transports CATENA_MCP_AUTH_TOKEN, CATENA_MCP_ALLOWED_HOSTS,
+CATENA_MCP_ALLOWED_ORIGINS and CATENA_MCP_STATELESS. Secrets are never taken as arguments."""
 
 EPILOG = """\
 commands:
@@ -34,6 +35,8 @@ examples:
   catena-mcp                                     serve stdio
   catena-mcp --transport streamable-http         serve http://127.0.0.1:8000/mcp
   catena-mcp --demo --transport sse --port 9000  serve simulated data over SSE
+  catena-mcp --transport streamable-http --host 0.0.0.0 --stateless
+                                                 one of several replicas (needs CATENA_MCP_AUTH_TOKEN)
   catena-mcp triage --demo --since 2026-11-19T06:00:00Z --until 2026-11-19T12:00:00Z
   catena-mcp demo"""
 
@@ -62,6 +65,12 @@ def _serve_parser() -> argparse.ArgumentParser:
         "--demo",
         action="store_true",
         help="serve against a built-in Catena simulator instead of the real API (simulated data)",
+    )
+    parser.add_argument(
+        "--stateless",
+        action="store_true",
+        help="Streamable HTTP without sessions, so any replica answers any request: for more than one "
+        "replica behind a load balancer (or CATENA_MCP_STATELESS=1)",
     )
     return parser
 
@@ -168,10 +177,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     if command is not None:
         parser.error(f"unknown command {command!r} (see --help)")
     options = parser.parse_args(args)
-    sys.exit(_serve(options.transport, options.host, options.port, options.demo))
+    sys.exit(_serve(options.transport, options.host, options.port, options.demo, options.stateless))
 
 
-def _serve(transport: str, host: str, port: int, demo: bool) -> int:
+def _serve(transport: str, host: str, port: int, demo: bool, stateless: bool) -> int:
     import anyio
 
     from catena_mcp.server.config import settings_for_command
@@ -183,7 +192,8 @@ def _serve(transport: str, host: str, port: int, demo: bool) -> int:
         return 2
     configure_logging(settings.catena_mcp_log_level)
     try:
-        anyio.run(serve, settings, cast("Transport", transport), host, port, demo)
+        options = partial(serve, demo=demo, stateless=stateless)
+        anyio.run(options, settings, cast("Transport", transport), host, port)
     except StartupError as exc:
         print(f"catena-mcp: {exc}", file=sys.stderr)
         return 2

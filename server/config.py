@@ -5,10 +5,10 @@ environment plumbing. Secrets are only ever read from the environment, never fro
 """
 
 import sys
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from catena_mcp.tools.catena.client import ClientConfig
 
@@ -39,6 +39,23 @@ class Settings(BaseSettings):
         default=None,
         description="Bearer token HTTP clients must send; required to bind a non-loopback host.",
     )
+    catena_mcp_stateless: bool = Field(
+        default=False, description="Serve Streamable HTTP statelessly, for replicas (same as --stateless)."
+    )
+    # NoDecode: a comma-separated list, not the JSON pydantic-settings expects for list fields.
+    catena_mcp_allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default=[], description="Host headers the HTTP transports accept (comma-separated)."
+    )
+    catena_mcp_allowed_origins: Annotated[list[str], NoDecode] = Field(
+        default=[], description="Origin headers the HTTP transports accept (comma-separated)."
+    )
+
+    @field_validator("catena_mcp_allowed_hosts", "catena_mcp_allowed_origins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
 
     @property
     def has_credentials(self) -> bool:

@@ -5,12 +5,17 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Literal
 
+from mcp.server.transport_security import TransportSecuritySettings
 from pydantic import AnyHttpUrl, SecretStr
 
 from catena_mcp.server.auth import StaticTokenVerifier, auth_settings, is_loopback
 from catena_mcp.server.config import Settings
 
 Transport = Literal["stdio", "sse", "streamable-http"]
+
+# What the SDK accepts on a loopback bind by default; kept there when CATENA_MCP_ALLOWED_HOSTS adds names.
+LOOPBACK_HOSTS = ("127.0.0.1:*", "localhost:*", "[::1]:*")
+LOOPBACK_ORIGINS = ("http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*")
 
 
 class StartupError(Exception):
@@ -24,6 +29,44 @@ def check_bind(settings: Settings, transport: Transport, host: str) -> None:
             "set CATENA_MCP_AUTH_TOKEN to a long random secret (clients send it as "
             "'Authorization: Bearer <token>'), or bind 127.0.0.1."
         )
+
+
+_NOT_REPLICABLE = {
+    "sse": "SSE keeps each client's session in one process, so it runs as a single process",
+    "stdio": "stdio serves the one client that started it",
+}
+
+
+def check_stateless(transport: Transport, stateless: bool) -> None:
+    if stateless and transport != "streamable-http":
+        why = _NOT_REPLICABLE[transport]
+        raise StartupError(
+            f"--stateless (CATENA_MCP_STATELESS) applies to Streamable HTTP only: {why}. "
+            "For replicas, serve --transport streamable-http --stateless."
+        )
+
+
+def transport_security(settings: Settings, host: str) -> TransportSecuritySettings | None:
+    """The Host/Origin check of the HTTP transports for a bind on `host`; None keeps the SDK's default.
+
+    On its own the SDK checks only on a loopback bind, and only for loopback names, so a reverse proxy
+    that forwards its own Host gets 421 on every request. Naming hosts turns the check on for any bind.
+    """
+    hosts, origins = settings.catena_mcp_allowed_hosts, settings.catena_mcp_allowed_origins
+    if not hosts and not origins:
+        return None
+    loopback = is_loopback(host)
+    if not hosts and not loopback:
+        raise StartupError(
+            "CATENA_MCP_ALLOWED_ORIGINS is set without CATENA_MCP_ALLOWED_HOSTS: on a non-loopback bind "
+            "every request would be refused (421). List the Host names clients use in "
+            "CATENA_MCP_ALLOWED_HOSTS (name, or name:* for any port)."
+        )
+    return TransportSecuritySettings(
+        enable_dns_rebinding_protection=True,
+        allowed_hosts=[*hosts, *(LOOPBACK_HOSTS if loopback else ())],
+        allowed_origins=[*origins, *(LOOPBACK_ORIGINS if loopback else ())],
+    )
 
 
 @asynccontextmanager
@@ -44,8 +87,13 @@ async def demo_settings(settings: Settings) -> AsyncIterator[Settings]:
         )
 
 
-async def serve(settings: Settings, transport: Transport, host: str, port: int, demo: bool) -> None:
+async def serve(
+    settings: Settings, transport: Transport, host: str, port: int, *, demo: bool, stateless: bool = False
+) -> None:
+    stateless = stateless or settings.catena_mcp_stateless
     check_bind(settings, transport, host)
+    check_stateless(transport, stateless)
+    security = transport_security(settings, host) if transport != "stdio" else None
     from catena_mcp.server.app import build_server
     from catena_mcp.tools.catena.client import CatenaClient
 
@@ -67,11 +115,18 @@ async def serve(settings: Settings, transport: Transport, host: str, port: int, 
 
         import uvicorn
 
+        from catena_mcp.server.health import add_health_route
+
+        add_health_route(mcp)
         if transport == "sse":
-            app = mcp.sse_app(host=host)
+            app = mcp.sse_app(host=host, transport_security=security)
             path = "/sse"
         else:
-            app = mcp.streamable_http_app(host=host)
+            # Replies stay SSE-framed when stateless: JSON replies would drop progress notifications and
+            # never deliver cancellation to the handler.
+            app = mcp.streamable_http_app(
+                host=host, stateless_http=stateless, json_response=False, transport_security=security
+            )
             path = "/mcp"
         # log_config=None: uvicorn logs through our stderr handler (and its traceback filter).
         config = uvicorn.Config(
@@ -82,5 +137,7 @@ async def serve(settings: Settings, transport: Transport, host: str, port: int, 
             log_config=None,
             access_log=False,
         )
-        print(f"catena-mcp: serving {transport} on http://{host}:{port}{path}", file=sys.stderr, flush=True)
+        mode = " (stateless)" if stateless else ""
+        url = f"http://{host}:{port}{path}"
+        print(f"catena-mcp: serving {transport}{mode} on {url}", file=sys.stderr, flush=True)
         await uvicorn.Server(config).serve()

@@ -206,13 +206,14 @@ def http_server(
     *,
     host: str = "127.0.0.1",
     env: Mapping[str, str] = {},
+    args: Sequence[str] = (),
 ) -> Iterator[HttpServer]:
-    """`catena-mcp --transport TRANSPORT --host HOST --port <free>` until the block ends (then killed)."""
+    """`catena-mcp --transport TRANSPORT --host HOST --port <free> ARGS` until the block ends (then killed)."""
     port = free_port("0.0.0.0" if host == "0.0.0.0" else "127.0.0.1")
     log = cwd / f"{transport}-{port}.log"
     with log.open("wb") as output:
         process = subprocess.Popen(
-            [str(SCRIPT), "--transport", transport, "--host", host, "--port", str(port)],
+            [str(SCRIPT), "--transport", transport, "--host", host, "--port", str(port), *args],
             env=process_env(server_env(sim, **env)),
             cwd=cwd,
             stdin=subprocess.DEVNULL,
