@@ -95,7 +95,7 @@ CASES = {
         (None, None, None, None, at(15), []),
     ),
     "retry-at epoch": ({"X-RateLimit-Retry-At": "1795168920"}, False, (None, None, None, None, at(120), [])),
-    "explicit retry wins over reset, latest explicit wins": (
+    "the latest moment binds: retry headers and an exhausted window": (
         {
             "Retry-After": "10",
             "X-RateLimit-Retry-At": "1795168920",
@@ -158,6 +158,26 @@ CASES = {
         False,
         (None, None, None, None, None, ["retry-after"]),
     ),
+    "retry header earlier than an exhausted window's reset: the later binds": (
+        {"Retry-After": "Fri, 20 Nov 2026 10:00:30 GMT", "RateLimit": "limit=10, remaining=0, reset=60"},
+        False,
+        (10, 0, None, at(60), at(60), []),
+    ),
+    "retry header later than an exhausted window's reset: it binds": (
+        {"Retry-After": "90", "RateLimit": "limit=10, remaining=0, reset=60"},
+        False,
+        (10, 0, None, at(60), at(90), []),
+    ),
+    "a window with requests left does not bind": (
+        {"Retry-After": "30", "RateLimit": "limit=10, remaining=3, reset=60"},
+        False,
+        (10, 3, None, at(60), at(30), []),
+    ),
+    "a 429 makes the reset bind even without remaining": (
+        {"Retry-After": "30", "X-RateLimit-Reset": "60"},
+        True,
+        (None, None, None, at(60), at(60), []),
+    ),
     "unknown member of a family is kept raw only": (
         {"X-RateLimit-Used": "12"},
         False,
@@ -181,6 +201,16 @@ def test_raw_values_kept_beside_parsed_ones_and_times_relative_to_now() -> None:
     )
     passed = parse({"Retry-After": "30"})
     assert (passed.retry_at_passed, passed.seconds_until_retry) == (True, 0.0)
+
+
+def test_what_the_retry_headers_asked_is_kept_beside_the_moment_to_honour() -> None:
+    facts = parse({"Retry-After": "30", "RateLimit": "limit=10, remaining=0, reset=60"})
+    assert (facts.retry_asked_at, facts.reset_at, facts.retry_at, facts.retry_after_seconds) == (
+        at(30),
+        at(60),
+        at(60),
+        60.0,
+    )
 
 
 def test_no_rate_limit_headers_means_no_facts() -> None:

@@ -23,6 +23,7 @@ def load_catalogue() -> dict[str, dict[str, Any]]:
     catalogue = {path.stem: json.loads(path.read_text("utf-8")) for path in sorted(_HERE.glob("*.json"))}
     catalogue["thousands_of_logs"] = thousands_of_logs()
     catalogue["many_failure_kinds"] = many_failure_kinds()
+    catalogue["one_request_id_many_attempts"] = one_request_id_many_attempts()
     return catalogue
 
 
@@ -149,3 +150,22 @@ def many_failure_kinds() -> dict[str, Any]:
         }
         logs.append(_log(op_id, n, start + timedelta(minutes=3 * n), kind, headers))
     return _operation(op_id, start, start + timedelta(minutes=240), logs)
+
+
+def one_request_id_many_attempts() -> dict[str, Any]:
+    """Still pending after 1,669 attempts: 1,666 throttled ones carry one request ID (a gateway's) and all
+    ask 30 s; two timeouts before them, one outage after."""
+    op_id = "7246b7fc-5f6c-4505-a6ef-81047b7583c8"
+    start = datetime(2026, 11, 19, 21, 0, tzinfo=UTC)
+    throttled: _Kind = ("tsp", 429, "429 Too Many Requests: fleet quota exceeded")
+    outage: _Kind = ("tsp", 503, "503 Service Unavailable")
+    timeout: _Kind = ("network", None, "ReadTimeout: no response from api.gomotive.com within 30 s")
+    logs = [_log(op_id, n, start + timedelta(seconds=20 * n), timeout, None) for n in range(2)]
+    gateway = {"X-Request-Id": "gw-throttle-5d1e", "Retry-After": "30"}
+    logs += [_log(op_id, n, start + timedelta(seconds=20 * n), throttled, gateway) for n in range(2, 1668)]
+    last = {"X-Request-Id": "mtv-9c07b2", "Retry-After": "120"}
+    logs.append(_log(op_id, 1668, start + timedelta(seconds=20 * 1668), outage, last))
+    operation = _operation(
+        op_id, start - timedelta(seconds=2), start + timedelta(seconds=20 * 1668 + 1), logs
+    )
+    return {**operation, "source_name": "motive", "status": "pending"}

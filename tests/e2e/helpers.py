@@ -39,14 +39,17 @@ EXPECTED_VERDICTS = snapshot(
         "drifted_fields": "failed",
         "failed_auth": "failed",
         "failed_network": "failed",
+        "failed_tsp_conflict": "failed",
         "failed_tsp_outage": "failed",
         "failed_validation": "failed",
         "hostile_error_details": "failed",
         "leaked_headers": "failed",
         "many_failure_kinds": "failed",
+        "one_request_id_many_attempts": "pending_with_failures",
         "pending_no_logs": "pending",
         "pending_with_failures": "pending_with_failures",
         "progression_auth_tsp_validation": "failed",
+        "rate_limit_both_kinds": "pending_with_failures",
         "rate_limit_combined_header": "failed",
         "rate_limit_ietf_headers": "pending_with_failures",
         "rate_limit_structured_header": "pending_with_failures",
@@ -54,7 +57,9 @@ EXPECTED_VERDICTS = snapshot(
         "success_after_retries": "succeeded_after_retries",
         "success_first_time": "succeeded_first_time",
         "thousands_of_logs": "failed",
+        "undocumented_next_attempt": "unknown_status",
         "unknown_enums": "unknown_status",
+        "validation_payload_fields": "failed",
     }
 )
 

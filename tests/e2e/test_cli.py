@@ -93,8 +93,7 @@ get_resource_operation  (success_after_retries)
 ──────────────────────────────────────────────────────────────────────────────
 **Succeeded** after 3 attempts: update user on motive at 2026-11-20T10:31:03Z, after failures network (no HTTP status), tsp (HTTP 503).
 
-**TSP:** `motive` · **Resource:** `user` · **Operation:** `update` · **Status:** `success` · **Fleet ref:** `rio-grande-haulage`  \n\
-**Created:** 2026-11-20T10:28:11Z (undated times below: this day, UTC) · **Updated:** 10:31:04Z  \n\
+**Fleet ref:** `rio-grande-haulage` · **Created:** 2026-11-20T10:28:11Z (undated times below: this day, UTC) · **Updated:** 10:31:04Z  \n\
 **Resource ID:** `c41e8a2f-7b3d-4e9c-a1f5-6d2b8e0c4a7f` · **Source ID (in the TSP):** `4417729`  \n\
 **Attempts:** 3 (2 failed, 1 succeeded), 10:28:42Z → 10:31:03Z (2 min 21 s)  \n\
 **Progression:** the outcome changed 2 times: network ×1 → tsp 503 ×1 → success ×1
@@ -106,21 +105,20 @@ get_resource_operation  (success_after_retries)
 | `network` | - | 1 | 10:28:42Z | `ReadTimeout: no response from api.gomotive.com within 30s` |
 
 **Rate limits:**
-- tsp 503 at 10:29:31Z: retry after 1 min 29 s, at 10:31:00Z (already passed) · raw: `retry-after: Fri, 20 Nov 2026 10:31:00 GMT`
+- tsp 503 at 10:29:31Z: retry after 1 min 29 s, at 10:31:00Z (already passed)
 
 **Request IDs to quote:**
 - `mtv-7f2a91c0e4`: attempt 2, 10:29:31Z, tsp 503
 
 **Next steps:**
-1. Nothing to do: Catena's automatic retries got the write through; look into the earlier failures only if they recur.
+1. Nothing to do: the write succeeded after 2 failed attempts; look into the failures only if they recur.
 
 ──────────────────────────────────────────────────────────────────────────────
 get_resource_operation  (rate_limit_x_variants)
 ──────────────────────────────────────────────────────────────────────────────
 **Failed** after 3 attempts: create user on samsara; latest failure tsp (HTTP 429) at 2026-11-20T11:09:58Z; earlier: tsp (HTTP 502), tsp (HTTP 503).
 
-**TSP:** `samsara` · **Resource:** `user` · **Operation:** `create` · **Status:** `failed` · **Fleet ref:** `acme-freight`  \n\
-**Created:** 2026-11-20T10:00:00Z (undated times below: this day, UTC) · **Updated:** 11:10:00Z  \n\
+**Fleet ref:** `acme-freight` · **Created:** 2026-11-20T10:00:00Z (undated times below: this day, UTC) · **Updated:** 11:10:00Z  \n\
 **Attempts:** 3 (3 failed), 10:00:03Z → 11:09:58Z (1 h 9 min)  \n\
 **Progression:** the outcome changed 2 times: tsp 502 ×1 → tsp 503 ×1 → tsp 429 ×1
 
@@ -132,25 +130,24 @@ get_resource_operation  (rate_limit_x_variants)
 | `tsp` | 502 | 1 | 10:00:03Z | `502 Bad Gateway` |
 
 **Rate limits:**
-- tsp 429 at 11:09:58Z: retry after 32 s, at 11:10:30Z (already passed) · limit 100 per 1 min · 0 remaining · raw: `x-ratelimit-limit: 100, 100;w=60; x-ratelimit-remaining: 0; x-ratelimit-reset: 1795173060; x-ratelimit-retry-at: 179517…`
-- tsp 503 at 10:30:00Z: retry after 1 min, at 10:31:00Z (already passed) · limit 25 · 0 remaining · raw: `x-ratelimit-limit: 25; x-ratelimit-remaining: 0; x-ratelimit-reset: 1795170660000`
-- 1 more omitted
+- tsp 429 at 11:09:58Z: retry after 32 s: 11:10:30Z · window resets 11:11:00Z · limit 100 per 1 min, 0 remaining · they disagree: honour the later, 11:11:00Z (already passed)
+- tsp 503 at 10:30:00Z: window resets 10:31:00Z (already passed) · limit 25, 0 remaining
+- tsp 502 at 10:00:03Z: retry after 15 s: 10:00:18Z · window resets 10:00:48Z · 0 remaining · they disagree: honour the later, 10:00:48Z (already passed)
 
 **Request IDs to quote:**
 - `sam-4410ab`: attempt 3, 11:09:58Z, tsp 429
 
 **Next steps:**
-1. The TSP throttled the requests (HTTP 429): wait until 2026-11-20T11:10:30Z (already passed) before issuing the write again, and pace writes on this connection.
-2. TSP outage or server error (HTTP 5xx): usually transient; retry later, and report it to the TSP with the request IDs if it persists.
-3. There is no retry endpoint: once the cause is fixed, issue the write again (a new operation). Catena never retries sync writes (is_sync=true).
+1. The TSP throttled the requests (HTTP 429): wait until 2026-11-20T11:11:00Z (already passed) before issuing the write again, and pace writes on this connection.
+2. TSP outage or server error (HTTP 503, 502), usually transient: if it persists, report it to the TSP.
+3. Catena has stopped trying (status failed) and has no retry endpoint: issue the write again once the cause is fixed.
 
 ──────────────────────────────────────────────────────────────────────────────
 get_resource_operation  (failed_validation)
 ──────────────────────────────────────────────────────────────────────────────
 **Failed** after 2 attempts: create user on geotab; latest failure validation (HTTP 422) at 2026-11-20T09:02:39Z.
 
-**TSP:** `geotab` · **Resource:** `user` · **Operation:** `create` · **Status:** `failed` · **Fleet ref:** `northwind-logistics`  \n\
-**Created:** 2026-11-20T09:02:00Z (undated times below: this day, UTC) · **Updated:** 09:02:40Z  \n\
+**Fleet ref:** `northwind-logistics` · **Created:** 2026-11-20T09:02:00Z (undated times below: this day, UTC) · **Updated:** 09:02:40Z  \n\
 **Attempts:** 2 (2 failed), 09:02:05Z → 09:02:39Z (34 s)  \n\
 **Progression:** the same failure repeated: validation 422 ×2
 
@@ -159,16 +156,19 @@ get_resource_operation  (failed_validation)
 |---|---|---|---|---|
 | `validation` | 422 | 2 | 09:02:05Z → 09:02:39Z | `ArgumentException: Name 'j.oneil' is invalid: user names must be e-mail addresses; licenseNumber exceeds 16 characters` |
 
+**Payload fields the details name** (as sent):
+- `license_number`: `D1234-56789-01234-5` (19 characters)
+
 **Rate limits:**
-- validation 422 at 09:02:39Z: window resets at 09:03:00Z · window 1 min · 1497 remaining · raw: `x-rate-limit-limit: 1m; x-rate-limit-remaining: 1497; x-rate-limit-reset: 2026-11-20T09:03:00.0000000Z`
+- validation 422 at 09:02:39Z: window resets 09:03:00Z · window 1 min, 1497 remaining
 
 **Request IDs to quote:**
 - `gt-0a9f`: attempt 2, 09:02:39Z, validation 422
 - `gt-0a91`: attempt 1, 09:02:05Z, validation 422
 
 **Next steps:**
-1. The TSP rejected the payload: fix the fields named in the latest error details (rules differ per TSP), then issue the write again.
-2. There is no retry endpoint: once the cause is fixed, issue the write again (a new operation). Catena never retries sync writes (is_sync=true).
+1. The TSP rejected the payload: fix the fields shown above as its details say (rules differ per TSP).
+2. Catena has stopped trying (status failed) and has no retry endpoint: issue the write again once the cause is fixed.
 
 ──────────────────────────────────────────────────────────────────────────────
 All simulated. Wire it into a client with: catena-mcp --demo
@@ -188,8 +188,7 @@ def test_diagnose_prints_what_the_tool_says_with_and_without_demo(
     assert result.stdout == snapshot("""\
 **Succeeded** on the first attempt: create vehicle on samsara at 2026-11-20T09:00:01Z.
 
-**TSP:** `samsara` · **Resource:** `vehicle` · **Operation:** `create` · **Status:** `success` · **Fleet ref:** `acme-freight`  \n\
-**Created:** 2026-11-20T09:00:00Z (undated times below: this day, UTC) · **Updated:** 09:00:02Z  \n\
+**Fleet ref:** `acme-freight` · **Created:** 2026-11-20T09:00:00Z (undated times below: this day, UTC) · **Updated:** 09:00:02Z  \n\
 **Resource ID:** `5a7c9e1b-3d2f-4a6b-8c0e-1f3d5b7a9c2e` · **Source ID (in the TSP):** `281474982547231`  \n\
 **Attempts:** 1 (1 succeeded), 09:00:01Z
 
@@ -268,6 +267,7 @@ def test_diagnose_json_prints_the_structured_result_with_and_without_demo(
                     "phases_omitted": 0,
                 },
                 "rate_limit": None,
+                "undocumented_fields": [],
                 "next_steps": ["Nothing to do: the TSP accepted the write."],
                 "notes": [],
             },

@@ -38,7 +38,7 @@ async def test_every_catalogue_operation_over_streamable_http(
             "catena-mcp: serving streamable-http on http://127.0.0.1:PORT/mcp\n"
         )
     assert sim.stats() == snapshot(
-        {"token_requests": 1, "operation_requests": 19, "list_requests": 0, "by_status": {"200": 20}}
+        {"token_requests": 1, "operation_requests": 24, "list_requests": 0, "by_status": {"200": 25}}
     )
 
 
@@ -56,7 +56,7 @@ async def test_every_catalogue_operation_over_sse(
             assert verdict_of(sim, "success_first_time", result) == "succeeded_first_time"
         server.assert_alive()
     assert sim.stats() == snapshot(
-        {"token_requests": 1, "operation_requests": 20, "list_requests": 0, "by_status": {"200": 21}}
+        {"token_requests": 1, "operation_requests": 25, "list_requests": 0, "by_status": {"200": 26}}
     )
 
 

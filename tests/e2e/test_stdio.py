@@ -83,7 +83,7 @@ async def test_every_catalogue_operation_over_stdio(
     )
     # One token for the whole session; one upstream request per call.
     assert sim.stats() == snapshot(
-        {"token_requests": 1, "operation_requests": 21, "list_requests": 0, "by_status": {"200": 22}}
+        {"token_requests": 1, "operation_requests": 26, "list_requests": 0, "by_status": {"200": 27}}
     )
     assert (tmp_path / "stderr.log").read_text() == ""
 

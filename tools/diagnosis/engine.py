@@ -7,6 +7,7 @@ reported: the latest of each listed group.
 """
 
 from datetime import datetime
+from heapq import nlargest
 from operator import attrgetter
 
 from catena_mcp.tools.catena.records import (
@@ -15,6 +16,7 @@ from catena_mcp.tools.catena.records import (
     ResourceOperation,
     ResourceOperationLog,
 )
+from catena_mcp.tools.diagnosis.extra_fields import undocumented_fields
 from catena_mcp.tools.diagnosis.next_steps import (
     VERDICT_LABELS,
     failure_label,
@@ -24,7 +26,15 @@ from catena_mcp.tools.diagnosis.next_steps import (
     next_steps,
     plural,
 )
-from catena_mcp.tools.diagnosis.ratelimit import has_rate_limit_headers, header_kind, parse_rate_limit
+from catena_mcp.tools.diagnosis.payload_fields import Leaves, named_fields, payload_leaves
+from catena_mcp.tools.diagnosis.ratelimit import (
+    Collected,
+    collect_flat,
+    header_kind,
+    parse_rate_limit,
+    wait_is_relative,
+    wait_seconds,
+)
 from catena_mcp.tools.diagnosis.result import (
     Attempts,
     Diagnosis,
@@ -54,6 +64,7 @@ _EXPECTED_FIELDS = (
 )
 
 FailureKey = tuple[str | None, int | None]
+_UNSEEN = object()
 _NO_RUN = object()
 
 
@@ -94,7 +105,8 @@ def diagnose(operation: ResourceOperation, *, now: datetime) -> Diagnosis:
     failed = len(ordered) - succeeded - other
 
     by_recency = sorted(groups.items(), key=lambda item: -item[1][-1])
-    listed = [_group(key, members, ordered, now) for key, members in by_recency[:MAX_GROUPS]]
+    leaves = payload_leaves(operation.payload)
+    listed = [_group(key, members, ordered, now, leaves) for key, members in by_recency[:MAX_GROUPS]]
     verdict = _verdict(operation.status, succeeded, failed + other)
     attempts = _attempts(ordered, failed, succeeded, other)
     return Diagnosis(
@@ -106,7 +118,8 @@ def diagnose(operation: ResourceOperation, *, now: datetime) -> Diagnosis:
         failure_groups_omitted=len(groups) - len(listed),
         progression=_progression(run_keys, run_starts, len(ordered), failed + other, len(groups)),
         rate_limit=_latest_rate_limit(listed),
-        next_steps=next_steps(verdict, listed),
+        undocumented_fields=undocumented_fields(operation.model_extra, ordered),
+        next_steps=[step.text for step in next_steps(verdict, listed, attempts)],
         notes=_notes(operation, ordered, in_order=in_order, other=other, old_shape=old_shape, groups=groups),
     )
 
@@ -138,11 +151,23 @@ def _group(
     members: list[int],
     ordered: list[ResourceOperationLog],
     now: datetime,
+    leaves: Leaves,
 ) -> FailureGroup:
     error_type, status_code = key
     latest = ordered[members[-1]]
     details = next((ordered[i].error_details for i in reversed(members) if ordered[i].error_details), None)
-    request_ids, total_ids = _request_ids(members, ordered)
+    headers = _read_headers(members, ordered)
+    rate_limit = None
+    if headers.rate_limited is not None:
+        log = ordered[headers.rate_limited]
+        rate_limit = parse_rate_limit(
+            log.response_headers or {},
+            log_id=clean(log.id, 60),
+            at=log.created_at,
+            now=now,
+            throttled=log.response_status_code == 429,
+        )
+    by_recency = nlargest(MAX_REQUEST_IDS, headers.ids.items(), key=_latest_index)
     return FailureGroup(
         error_type=None if error_type is None else clean(error_type, 60),
         status_code=status_code,
@@ -151,53 +176,88 @@ def _group(
         last_seen=latest.created_at,
         latest_log_id=clean(latest.id, 60),
         details_excerpt=None if details is None else clean(details, DETAILS_LIMIT),
-        request_ids=request_ids,
-        request_ids_omitted=total_ids - len(request_ids),
-        rate_limit=_group_rate_limit(members, ordered, now),
+        request_ids=[_request_id(value, seen, ordered) for value, seen in by_recency],
+        request_ids_omitted=len(headers.ids) - len(by_recency),
+        rate_limit=rate_limit,
+        asked_count=len(headers.asked),
+        asked_min_seconds=min(headers.asked, default=None),
+        asked_max_seconds=max(headers.asked, default=None),
+        payload_fields=named_fields(details, leaves) if details else [],
     )
 
 
-def _request_ids(members: list[int], ordered: list[ResourceOperationLog]) -> tuple[list[RequestIdRef], int]:
-    """The most recent request IDs of a group (newest first) and how many the group has in all."""
-    found: list[RequestIdRef] = []
-    total = 0
-    for index in reversed(members):
-        headers = ordered[index].response_headers
+class _Headers:
+    """What a group's response headers hold, read in one pass over all its attempts."""
+
+    def __init__(self) -> None:
+        # request ID -> the index of the one attempt that carried it, or [attempts, first, latest index]
+        self.ids: dict[str, int | list[int]] = {}
+        self.asked: list[float] = []  # per attempt: seconds its rate-limit headers asked to wait
+        self.rate_limited: int | None = None  # the latest attempt with rate-limit headers
+
+
+def _read_headers(members: list[int], ordered: list[ResourceOperationLog]) -> _Headers:
+    # Every attempt is read, so counts and ranges are facts, not samples. The attempts of one failure
+    # usually repeat their rate-limit headers, so the wait a header set asks is computed once per set when
+    # it does not depend on the attempt's time (the memo holds the reading when it does).
+    out = _Headers()
+    ids = out.ids
+    throttled = ordered[members[0]].response_status_code == 429  # the same for every member
+    memo: dict[tuple[str, ...], object] = {}
+    for index in members:
+        log = ordered[index]
+        headers = log.response_headers
         if not headers:
             continue
+        items: list[str] = []
         for name, value in headers.items():
-            if header_kind(name) != "request_id":
-                continue
-            total += 1
-            if len(found) < MAX_REQUEST_IDS:
-                log = ordered[index]
-                found.append(
-                    RequestIdRef(
-                        header=name.strip().lower(),
-                        value=clean(value, 80),
-                        log_id=clean(log.id, 60),
-                        attempt=index + 1,
-                        at=log.created_at,
-                    )
-                )
-    return found, total
+            kind = header_kind(name)
+            if kind == "request_id":
+                seen = ids.get(value)
+                if seen is None:
+                    ids[value] = index  # most IDs are seen once: a list only for repeats
+                elif isinstance(seen, int):
+                    ids[value] = [2, seen, index]
+                else:
+                    seen[0] += 1
+                    seen[2] = index
+            elif kind is not None:
+                items += (name, value)
+        if not items:
+            continue
+        out.rate_limited = index
+        key = tuple(items)
+        wait = memo.get(key, _UNSEEN)
+        if wait is _UNSEEN:
+            reading = collect_flat(key)
+            relative = wait_is_relative(reading)
+            wait = memo[key] = wait_seconds(reading, log.created_at, throttled) if relative else reading
+        if isinstance(wait, Collected):
+            wait = wait_seconds(wait, log.created_at, throttled)
+        if isinstance(wait, float):
+            out.asked.append(wait)
+    return out
 
 
-def _group_rate_limit(
-    members: list[int], ordered: list[ResourceOperationLog], now: datetime
-) -> RateLimitFacts | None:
-    """Facts from the latest attempt of the group that had rate-limit headers (only that one is parsed)."""
-    for index in reversed(members):
-        log = ordered[index]
-        if log.response_headers and has_rate_limit_headers(log.response_headers):
-            return parse_rate_limit(
-                log.response_headers,
-                log_id=clean(log.id, 60),
-                at=log.created_at,
-                now=now,
-                throttled=log.response_status_code == 429,
-            )
-    return None
+def _latest_index(item: tuple[str, int | list[int]]) -> int:
+    seen = item[1]
+    return seen if isinstance(seen, int) else seen[2]
+
+
+def _request_id(value: str, seen: int | list[int], ordered: list[ResourceOperationLog]) -> RequestIdRef:
+    count, first, latest = (1, seen, seen) if isinstance(seen, int) else seen
+    log = ordered[latest]
+    headers = log.response_headers or {}
+    header = next((n for n, v in headers.items() if v == value and header_kind(n) == "request_id"), "")
+    return RequestIdRef(
+        header=clean(header.strip().lower(), 60),
+        value=clean(value, 80),
+        log_id=clean(log.id, 60),
+        attempt=latest + 1,
+        at=log.created_at,
+        count=count,
+        first_at=ordered[first].created_at,
+    )
 
 
 def _latest_rate_limit(groups: list[FailureGroup]) -> RateLimitFacts | None:
@@ -326,8 +386,4 @@ def _notes(
     missing = [name for name in _EXPECTED_FIELDS if name not in operation.model_fields_set]
     if missing:
         notes.append(f"Fields missing from Catena's reply: {', '.join(missing)}.")
-    extra = sorted(ident(name, 24) for name in operation.model_extra or {})
-    if extra:
-        shown = ", ".join(extra[:5]) + (f" and {len(extra) - 5} more" if len(extra) > 5 else "")
-        notes.append(f"Fields this server does not know yet: {shown}.")
     return notes[:MAX_NOTES]

@@ -19,6 +19,7 @@ connection (one fleet + one TSP). Each attempt adds one log entry.
 - `success`: the TSP accepted the write; `resource_id` and `source_id` (the record's ID in the TSP) are set.
 - `failed`: Catena gave up. There is **no retry endpoint**: to retry, issue the same write again (a new
   operation). Sync writes (`is_sync=true`) are never retried by Catena: a TSP failure returns 502 at once.
+  The operation's record does not say whether a write was sync or async.
 - Other values: the API is provisional and may add statuses; they are shown as received.
 
 ## Error types (per attempt; meanings are inferred, Catena does not document them)
@@ -49,8 +50,13 @@ connection (one fleet + one TSP). Each attempt adds one log entry.
 - IETF draft: `RateLimit-Limit` / `-Remaining` / `-Reset` (a delay) with `RateLimit-Policy: 10;w=1`
   (10 requests per 1-second window); combined `RateLimit: limit=100, remaining=50, reset=30`; structured
   `RateLimit: "default";r=50;t=30` (50 left, resets in 30 s) with `RateLimit-Policy: "default";q=100;w=60`.
-- Relative values count from the attempt's own time. An explicit retry header wins; otherwise an exhausted
-  window (`remaining` 0, or a 429) may be used again once it resets.
+- Relative values count from the attempt's own time. A retry header says when to retry; an exhausted
+  window (`remaining` 0, or a 429) may be used again once it resets. When both apply and disagree, honour
+  the later moment.
+
+## Fields Catena does not document
+The endpoint is provisional: new fields (say `attempt_number`, `next_attempt_at`) are shown with their
+values as received, times like every other time; what they mean is Catena's to say.
 
 ## Request IDs
 `X-Request-Id`, `X-Correlation-Id`, `X-Trace-Id`: quote them, with the attempt's time, to the TSP's or

@@ -8,8 +8,9 @@ and header values never do.
 import re
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import NamedTuple
 
-from catena_mcp.tools.diagnosis.result import FailureGroup, RateLimitFacts, Verdict
+from catena_mcp.tools.diagnosis.result import Attempts, FailureGroup, RateLimitFacts, Verdict
 
 _NOT_IDENT = re.compile(r"[^A-Za-z0-9_.-]+")
 
@@ -70,104 +71,163 @@ def retry_moment(facts: RateLimitFacts | None, at: Callable[[datetime], str] = f
     return f"{at(facts.retry_at)} ({when})"
 
 
-_STEPS = {
-    "auth": (
-        "The TSP rejected the connection's credentials: the fleet must re-authorize this connection with its"
-        " TSP; every write fails until it does."
-    ),
-    "validation": (
-        "The TSP rejected the payload: fix the fields named in the latest error details (rules differ per"
-        " TSP), then issue the write again."
-    ),
-    "network": (
-        "Timeout or connection failure, usually transient: Catena retries async writes itself; if the"
-        " operation ends failed, issue the write again later."
-    ),
-    "tsp_5xx": (
-        "TSP outage or server error (HTTP 5xx): usually transient; retry later, and report it to the TSP with"
-        " the request IDs if it persists."
-    ),
-    "tsp": (
-        "The TSP sent an unexpected reply: check the payload and the target record, then issue the write"
-        " again; report it to Catena support if it persists."
-    ),
-    "none": (
-        "An attempt failed without an error type: read its error details; ask Catena support if they do not"
-        " explain it."
-    ),
-    "unknown": (
-        "Catena reported an error type this server does not know: read the error details and ask Catena"
-        " support before issuing the write again."
-    ),
-}
-_SUCCEEDED = "Nothing to do: the TSP accepted the write."
-_RECOVERED = (
-    "Nothing to do: Catena's automatic retries got the write through; look into the earlier failures only if"
-    " they recur."
-)
-_UNKNOWN_STATUS = (
+class Step(NamedTuple):
+    """One next step: `id` names the facts it rests on (tests hold each id to them), `text` is shown."""
+
+    id: str
+    text: str
+
+
+# Each sentence states only what its condition establishes; the comment says which facts those are.
+_SUCCEEDED = Step("succeeded", "Nothing to do: the TSP accepted the write.")  # status success, no failure
+_UNKNOWN_STATUS = Step(  # a status outside pending/success/failed
+    "unknown_status",
     "This status is not documented by Catena: ask Catena support what it means before issuing the write"
-    " again."
+    " again.",
 )
-_STILL_PENDING = (
-    "Catena is still working on this write and retries failed attempts by itself: wait for the"
-    " resource_operation.succeeded or .failed webhook, or check again later; issuing the write again now"
-    " could apply it twice."
+_QUEUED = Step(  # status pending, no attempt failed
+    "pending",
+    "Catena has queued this write and retries it by itself: wait for the resource_operation.succeeded or"
+    " .failed webhook, or check again later; issuing the write again now could apply it twice.",
 )
-_NO_RETRY_ENDPOINT = (
-    "There is no retry endpoint: once the cause is fixed, issue the write again (a new operation)."
-    " Catena never retries sync writes (is_sync=true)."
+_AUTH = Step(  # a failure with error type auth, and auth is the latest failure
+    "auth",
+    "The TSP rejected the connection's credentials: the fleet must re-authorize this connection with its"
+    " TSP; retrying changes nothing until then.",
+)
+_NETWORK = Step(  # a failure with error type network
+    "network", "Timeout or connection failure between Catena and the TSP: usually transient."
+)
+_UNEXPECTED = Step(  # a tsp failure, not 429 nor 5xx
+    "tsp_other",
+    "The TSP sent an unexpected reply: check the payload and the target record; report it to Catena"
+    " support if it persists.",
+)
+_UNKNOWN_TYPE = Step(  # an error type Catena does not document
+    "unknown_error_type",
+    "Catena reported an error type this server does not know: read the error details and ask Catena"
+    " support before issuing the write again.",
 )
 
 
-def cause_step(group: FailureGroup) -> str:
-    """What the failure of one group means and what fixes it."""
+def cause_step(group: FailureGroup, verdict: Verdict) -> Step:
+    """What the failure of one group means and what fixes it; only facts the group holds."""
     code, error_type = group.status_code, group.error_type
     if code == 429:  # whatever the error type: a throttled request needs the retry moment
         moment = retry_moment(group.rate_limit)
-        wait = f"wait until {moment}" if moment else "wait (the TSP gave no retry moment)"
-        return (
-            f"The TSP throttled the requests (HTTP 429): {wait} before issuing the write again, and pace"
-            " writes on this connection."
+        if moment is None:
+            return Step(
+                "throttled_no_moment",
+                "The TSP throttled the requests (HTTP 429) without saying until when: pace writes on this"
+                " connection.",
+            )
+        if verdict == "failed":
+            return Step(
+                "throttled",
+                f"The TSP throttled the requests (HTTP 429): wait until {moment} before issuing the write"
+                " again, and pace writes on this connection.",
+            )
+        return Step(
+            "throttled",
+            f"The TSP throttled the requests (HTTP 429); by its rate-limit headers the earliest retry is"
+            f" {moment}; pace writes on this connection.",
         )
-    if error_type == "tsp" and code is not None and code >= 500:
-        return _STEPS["tsp_5xx"]
+    if _is_outage(group):
+        return _outage([group])
     if error_type is None:
-        return _STEPS["none"]
-    return _STEPS.get(error_type, _STEPS["unknown"])
+        attempts = "An attempt" if group.count == 1 else f"{group.count} attempts"
+        read = "read the error details; ask" if group.details_excerpt else "ask"
+        return Step(
+            "no_error_type",
+            f"{attempts} failed without an error type: {read} Catena support what happened.",
+        )
+    if error_type == "validation":
+        if group.payload_fields:
+            return Step(
+                "validation_fields",
+                "The TSP rejected the payload: fix the fields shown above as its details say (rules differ"
+                " per TSP).",
+            )
+        return Step(
+            "validation",
+            "The TSP rejected the payload: fix the fields named in the latest error details (rules differ"
+            " per TSP).",
+        )
+    known = {"auth": _AUTH, "network": _NETWORK, "tsp": _UNEXPECTED}
+    return known.get(error_type, _UNKNOWN_TYPE)
 
 
-def next_steps(verdict: Verdict, groups: Sequence[FailureGroup]) -> list[str]:
-    """Fixed guidance for the verdict and the failures, the one that matters now first."""
+def _is_outage(group: FailureGroup) -> bool:
+    return group.error_type == "tsp" and group.status_code is not None and group.status_code >= 500
+
+
+def _outage(groups: Sequence[FailureGroup]) -> Step:
+    """One step for every 5xx kind: the advice is the same, the codes are the facts."""
+    codes = ", ".join(str(group.status_code) for group in groups)
+    ids = any(group.request_ids for group in groups)
+    report = "the TSP with the request IDs above" if ids else "the TSP"
+    return Step(
+        "outage_with_ids" if ids else "outage",
+        f"TSP outage or server error (HTTP {codes}), usually transient: if it persists, report it to"
+        f" {report}.",
+    )
+
+
+def next_steps(verdict: Verdict, groups: Sequence[FailureGroup], attempts: Attempts) -> list[Step]:
+    """Fixed guidance for the status and the failures, the one that matters now first."""
     if verdict == "succeeded_first_time":
         return [_SUCCEEDED]
     if verdict == "succeeded_after_retries":
-        return [_RECOVERED]
+        failed = plural(attempts.total - attempts.succeeded, "failed attempt")
+        return [
+            Step(
+                "recovered",
+                f"Nothing to do: the write succeeded after {failed}; look into the failures only if they"
+                " recur.",
+            )
+        ]
     if verdict == "pending":
-        return [_STILL_PENDING]
+        return [_QUEUED]
     steps = [_UNKNOWN_STATUS] if verdict == "unknown_status" else []
     recovered = _recovered_auth(groups)
-    causes: list[str] = []
+    causes: list[Step] = []
+    outages = [group for group in groups if _is_outage(group)]
     for group in groups:
-        step = cause_step(group)
+        step = _outage(outages) if _is_outage(group) else cause_step(group, verdict)
         # Once auth failures have stopped, "re-authorize" would be stale advice.
         if step not in causes and not (recovered and group.error_type == "auth"):
             causes.append(step)
     steps += causes[:3] + recovered
     if verdict == "pending_with_failures":
-        steps.append(_STILL_PENDING)
+        steps.append(
+            Step(
+                "pending_retrying",
+                f"Catena is still retrying this write ({plural(attempts.total, 'attempt')} so far): wait for"
+                " the resource_operation.succeeded or .failed webhook, or check again later; issuing the"
+                " write again now could apply it twice.",
+            )
+        )
     elif verdict == "failed":
-        steps.append(_NO_RETRY_ENDPOINT)
+        steps.append(
+            Step(
+                "failed",
+                "Catena has stopped trying (status failed) and has no retry endpoint: issue the write again"
+                " once the cause is fixed.",
+            )
+        )
     return steps
 
 
-def _recovered_auth(groups: Sequence[FailureGroup]) -> list[str]:
+def _recovered_auth(groups: Sequence[FailureGroup]) -> list[Step]:
     """Auth failures followed by other failures mean the credentials were fixed meanwhile."""
     auth = [group for group in groups if group.error_type == "auth"]
     if not auth or groups[0].error_type == "auth":
         return []
     since = fmt_time(max(group.last_seen for group in auth))
     return [
-        f"Auth failures stopped after {since} and later attempts failed otherwise: the credentials seem"
-        " fixed; fix the latest failure first."
+        Step(
+            "auth_recovered",
+            f"Auth failures stopped after {since} and later attempts failed otherwise: the credentials"
+            " seem fixed.",
+        )
     ]

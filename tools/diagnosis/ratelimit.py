@@ -7,7 +7,7 @@ structured `RateLimit: "p";r=;t=` with `RateLimit-Policy`. Values are upstream t
 read is reported raw and listed in `unparsed`, never raised.
 """
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Literal
@@ -37,8 +37,10 @@ def _items(text: str) -> list[tuple[str, dict[str, str]]]:
     return items
 
 
-class _Collected:
+class Collected:
     """The facts gathered so far; the first header that yields a value wins."""
+
+    __slots__ = ("limit", "remaining", "reset", "retry", "unparsed", "window")
 
     def __init__(self) -> None:
         self.limit: int | None = None
@@ -71,8 +73,17 @@ class _Collected:
         else:
             self.retry.append(moment)
 
+    def merge(self, other: "Collected") -> None:
+        """Add what a later header yielded: the same as if its values had been taken here."""
+        self.unparsed += other.unparsed
+        self.retry += other.retry
+        self.limit = self.limit if self.limit is not None else other.limit
+        self.remaining = self.remaining if self.remaining is not None else other.remaining
+        self.window = self.window if self.window is not None else other.window
+        self.reset = self.reset if self.reset is not None else other.reset
 
-def _parse_ratelimit_field(name: str, value: str, policy: str | None, out: _Collected) -> None:
+
+def _parse_ratelimit_field(name: str, value: str, policy: str | None, out: Collected) -> None:
     """`RateLimit`: combined `limit=, remaining=, reset=` or structured `"p";r=;t=`."""
     items = _items(value)
     if "=" in items[0][0]:  # combined form: each member is key=value
@@ -101,7 +112,7 @@ def _parse_ratelimit_field(name: str, value: str, policy: str | None, out: _Coll
         _parse_policy("ratelimit-policy", policy, chosen, out)
 
 
-def _parse_policy(name: str, value: str, wanted: str | None, out: _Collected) -> None:
+def _parse_policy(name: str, value: str, wanted: str | None, out: Collected) -> None:
     """`RateLimit-Policy`: older `10;w=1` (limit first) or structured `"default";q=100;w=60`."""
     items = _items(value)
     item, args = next(((i, a) for i, a in items if i == wanted), items[0])
@@ -109,23 +120,29 @@ def _parse_policy(name: str, value: str, wanted: str | None, out: _Collected) ->
     out.take(name, limit=limit, window=duration(args["w"]) if "w" in args else None)
 
 
-def _parse_limit(name: str, value: str, out: _Collected) -> None:
-    """`X-RateLimit-Limit: 100`, `100, 100;w=60`, or Geotab's period form `1m`."""
+@lru_cache(maxsize=256)
+def _limit_reading(value: str) -> tuple[int | None, float | None]:
+    """`X-RateLimit-Limit: 100`, `100, 100;w=60`, or Geotab's period form `1m` -> (limit, window)."""
     items = _items(value)
     limit = integer(items[0][0])
     periods = [args.get("w", args.get("window")) for _, args in items]
     window = next((duration(p) for p in periods if p is not None), None)
     if limit is None and window is None:
         window = duration(items[0][0])
-    out.take(name, limit=limit, window=window)
+    return limit, window
 
 
-def _parse_suffix(name: str, suffix: str, value: str, out: _Collected) -> None:
+# Limits and remaining counts repeat from attempt to attempt: their readings are cached.
+_integer = lru_cache(maxsize=256)(integer)
+
+
+def _parse_suffix(name: str, suffix: str, value: str, out: Collected) -> None:
     """The `-limit`, `-remaining`, `-reset`, ... members of the X- and IETF families."""
     if suffix == "limit":
-        _parse_limit(name, value, out)
+        limit, window = _limit_reading(value)
+        out.take(name, limit=limit, window=window)
     elif suffix == "remaining":
-        out.take(name, remaining=integer(value))
+        out.take(name, remaining=_integer(value))
     elif suffix == "reset":
         out.take(name, reset=reset_moment(value))
     elif suffix == "retry-after-seconds":
@@ -157,11 +174,96 @@ def has_rate_limit_headers(headers: Mapping[str, str]) -> bool:
     return any(header_kind(name) == "rate_limit" for name in headers)
 
 
-def rate_limit_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    """The rate-limit headers (request IDs and non-allow-listed headers excluded), lowercased names."""
-    return {
-        name.strip().lower(): value for name, value in headers.items() if header_kind(name) == "rate_limit"
-    }
+def collect(pairs: Iterable[tuple[str, str]]) -> Collected:
+    """What a set of rate-limit headers (any case) says."""
+    return collect_flat(tuple(item for pair in pairs for item in pair))
+
+
+def collect_flat(flat: tuple[str, ...]) -> Collected:
+    """`collect` for headers given as `(name, value, name, value, ...)`, the cheapest key to build."""
+    names, values = flat[::2], flat[1::2]
+    out = Collected()
+    for index, name, policy_index in _plan(names):
+        policy = None if policy_index is None else values[policy_index]
+        if policy is not None and len(policy) > _MAX_VALUE:
+            out.unparsed.append("ratelimit-policy")
+            policy = None
+        # Overlong values are not read, and only their first characters key the cache.
+        out.merge(_header_reading(name, values[index][: _MAX_VALUE + 1], policy))
+    return out
+
+
+@lru_cache(maxsize=256)
+def _plan(names: tuple[str, ...]) -> tuple[tuple[int, str, int | None], ...]:
+    """How to read headers with these names: (value index, lowercased name, policy's value index).
+
+    A fixed order, so that when several families disagree the result does not depend on header order;
+    `RateLimit-Policy` is read together with `RateLimit` when both came, to match policy names. Cached:
+    the attempts of one operation keep sending the same names.
+    """
+    lowered = {name.strip().lower(): index for index, name in enumerate(names)}  # the last one wins
+    policy = lowered.get("ratelimit-policy")
+    skip = "ratelimit-policy" if "ratelimit" in lowered else None
+    order = sorted((n for n in lowered if n != skip), key=lambda n: (not n.startswith("ratelimit"), n))
+    return tuple((lowered[n], n, policy if n == "ratelimit" else None) for n in order)
+
+
+@lru_cache(maxsize=1024)
+def _header_reading(name: str, value: str, policy: str | None) -> Collected:
+    """What one header says (with its policy, for `RateLimit`). Cached: attempts of one failure usually
+    repeat their headers, and values are bounded, so the cache stays small. Shared: read-only."""
+    out = Collected()
+    if len(value) > _MAX_VALUE:
+        out.take(name)
+    elif name == "retry-after":
+        out.take_retry(name, parse_retry_after(value))
+    elif name == "ratelimit":
+        _parse_ratelimit_field(name, value, policy, out)
+    elif name == "ratelimit-policy":
+        _parse_policy(name, value, None, out)
+    else:
+        suffix = _suffix(name)
+        if suffix is not None:
+            _parse_suffix(name, suffix, value, out)
+    return out
+
+
+@lru_cache(maxsize=256)
+def _suffix(name: str) -> str | None:
+    """`reset` for `x-ratelimit-reset`: the member of a header family."""
+    prefix = next((p for p in RATE_LIMIT_PREFIXES if name.startswith(p)), None)
+    return None if prefix is None else name[len(prefix) :]
+
+
+def _moments(out: Collected, at: datetime) -> tuple[datetime | None, datetime | None]:
+    """(what the retry headers asked, when the window resets), as absolute moments."""
+    asked = None
+    for moment in out.retry:
+        absolute = _absolute(moment, at)
+        if absolute is not None and (asked is None or absolute > asked):
+            asked = absolute
+    return asked, _absolute(out.reset, at)
+
+
+def honoured(out: Collected, at: datetime, throttled: bool) -> datetime | None:
+    """The moment to wait for: the later of what the retry headers asked and, once the window is
+    exhausted (`remaining` 0, or a 429), its reset."""
+    asked, reset_at = _moments(out, at)
+    binding = reset_at if reset_at is not None and (out.remaining == 0 or throttled) else None
+    if asked is None or binding is None:
+        return asked or binding
+    return max(asked, binding)
+
+
+def wait_seconds(out: Collected, at: datetime, throttled: bool) -> float | None:
+    """How long the headers read into `out` asked the attempt made at `at` to wait."""
+    moment = honoured(out, at, throttled)
+    return None if moment is None else round((moment - at).total_seconds(), 3)
+
+
+def wait_is_relative(out: Collected) -> bool:
+    """Whether every moment in `out` counts from the attempt, so the wait is the same for any attempt."""
+    return all(not isinstance(m, datetime) for m in out.retry) and not isinstance(out.reset, datetime)
 
 
 def parse_rate_limit(
@@ -172,37 +274,12 @@ def parse_rate_limit(
     `at` is the attempt's own time (relative values count from it); `throttled` says the attempt was a
     429, which makes a window reset the retry moment even when `remaining` is missing.
     """
-    found = rate_limit_headers(headers)
-    if not found:
+    pairs = [(name, value) for name, value in headers.items() if header_kind(name) == "rate_limit"]
+    if not pairs:
         return None
-    out = _Collected()
-    # Fixed order so that when several families disagree the result does not depend on header order.
-    for name in sorted(found, key=lambda n: (not n.startswith("ratelimit"), n)):
-        value = found[name]
-        if len(value) > _MAX_VALUE:
-            out.take(name)
-        elif name == "retry-after":
-            out.take_retry(name, parse_retry_after(value))
-        elif name == "ratelimit":
-            _parse_ratelimit_field(name, value, found.get("ratelimit-policy"), out)
-        elif name == "ratelimit-policy":
-            if "ratelimit" not in found:  # else read together with `RateLimit` to match policy names
-                _parse_policy(name, value, None, out)
-        else:
-            prefix = next((p for p in RATE_LIMIT_PREFIXES if name.startswith(p)), None)
-            if prefix is not None:
-                _parse_suffix(name, name[len(prefix) :], value, out)
-    return _facts(found, out, log_id=log_id, at=at, now=now, throttled=throttled)
-
-
-def _facts(
-    found: dict[str, str], out: _Collected, *, log_id: str, at: datetime, now: datetime, throttled: bool
-) -> RateLimitFacts:
-    reset_at = _absolute(out.reset, at)
-    explicit = [moment for moment in (_absolute(m, at) for m in out.retry) if moment is not None]
-    retry_at = max(explicit) if explicit else None
-    if retry_at is None and reset_at is not None and (out.remaining == 0 or throttled):
-        retry_at = reset_at  # an exhausted window may be used again once it resets
+    out = collect(pairs)
+    asked, reset_at = _moments(out, at)
+    retry_at = honoured(out, at, throttled)
     facts = RateLimitFacts(
         log_id=log_id,
         observed_at=at,
@@ -210,8 +287,9 @@ def _facts(
         remaining=out.remaining,
         window_seconds=out.window,
         reset_at=reset_at,
+        retry_asked_at=asked,
         retry_at=retry_at,
-        raw={clean(name, 60): clean(value, 120) for name, value in list(found.items())[:_MAX_RAW_HEADERS]},
+        raw={clean(name, 60): clean(value, 120) for name, value in _in_received_order(headers)},
         unparsed=[clean(name, 60) for name in out.unparsed],
     )
     if retry_at is not None:
@@ -219,3 +297,8 @@ def _facts(
         facts.retry_at_passed = retry_at <= now
         facts.seconds_until_retry = round(max((retry_at - now).total_seconds(), 0.0), 3)
     return facts
+
+
+def _in_received_order(headers: Mapping[str, str]) -> list[tuple[str, str]]:
+    found = [(n.strip().lower(), v) for n, v in headers.items() if header_kind(n) == "rate_limit"]
+    return found[:_MAX_RAW_HEADERS]

@@ -9,26 +9,43 @@ final guard keeps the text within MAX_CHARS whatever the input.
 from collections.abc import Callable
 from datetime import datetime
 
-from catena_mcp.tools.catena.records import KNOWN_ERROR_TYPES, ResourceOperation
+from catena_mcp.tools.catena.records import KNOWN_ERROR_TYPES, KNOWN_OPERATION_STATUSES, ResourceOperation
 from catena_mcp.tools.diagnosis.next_steps import (
     VERDICT_LABELS,
     fmt_duration,
     fmt_time,
+    ident,
     plural,
     retry_moment,
 )
-from catena_mcp.tools.diagnosis.result import Diagnosis, FailureGroup, Phase, RateLimitFacts
+from catena_mcp.tools.diagnosis.result import (
+    Diagnosis,
+    ExtraField,
+    FailureGroup,
+    PayloadField,
+    Phase,
+    RateLimitFacts,
+    RequestIdRef,
+)
 from catena_mcp.tools.untrusted import quote
 
 MAX_CHARS = 6000
 MAX_TABLE_ROWS = 6
-MAX_RATE_LIMIT_LINES = 2
-MAX_REQUEST_ID_LINES = 3
+MAX_RATE_LIMIT_LINES = 3
+MAX_REQUEST_ID_LINES = 6
+MAX_PAYLOAD_LINES = 6
+MAX_EXTRA_ON_OPERATION = 6
+MAX_EXTRA_ON_LOGS = 4
 LATEST_DETAILS_CHARS = 160
 OLDER_DETAILS_CHARS = 80
 MAX_STEPS = 6
 _TRUNCATED = "\n\n… (output cut at 6,000 characters)"
-_DROP_ORDER = (("notes", "data notes"), ("request_ids", "request IDs"), ("rate_limits", "rate limits"))
+_DROP_ORDER = (
+    ("notes", "data notes"),
+    ("request_ids", "request IDs"),
+    ("rate_limits", "rate limits"),
+    ("payload", "payload fields"),
+)
 
 
 class _Clock:
@@ -52,6 +69,7 @@ def render_text(operation: ResourceOperation, diagnosis: Diagnosis) -> str:
         "headline": _headline(diagnosis),
         "facts": _facts(operation, diagnosis, at),
         "table": _table(diagnosis, at),
+        "payload": _payload_fields(diagnosis),
         "rate_limits": _rate_limits(diagnosis, at),
         "request_ids": _request_ids(diagnosis, at),
         "steps": _steps(diagnosis),
@@ -68,7 +86,7 @@ def _fit(sections: dict[str, str]) -> str:
     for name, label in _DROP_ORDER:
         if len(text) <= MAX_CHARS:
             break
-        if sections[name]:
+        if sections.get(name):
             sections[name] = ""
             dropped.append(label)
             text = _join(sections) + f"\n\n({', '.join(dropped)} omitted to stay within 6,000 characters)"
@@ -97,11 +115,26 @@ def _facts(operation: ResourceOperation, diagnosis: Diagnosis, at: Callable[[dat
     def value(text: str | None, limit: int = 40) -> str:
         return "none" if text is None else quote(text, limit)
 
+    # The headline names the TSP, resource, operation and status in safe words; a value is repeated here,
+    # quoted as received, only when those words do not spell it exactly (or it is missing).
+    received = [
+        f"**{label}:** {value(text, limit)}"
+        for label, text, limit in (
+            ("TSP", operation.source_name, 40),
+            ("Resource", operation.resource, 40),
+            ("Operation", operation.operation_type, 20),
+            ("Status", operation.status, 40),
+        )
+        if text is None or ident(text) != text or (label == "Status" and text not in KNOWN_OPERATION_STATUSES)
+    ]
     lines = [
-        f"**TSP:** {value(operation.source_name)} · **Resource:** {value(operation.resource)} · "
-        f"**Operation:** {value(operation.operation_type, 20)} · **Status:** {value(operation.status)}"
-        f" · **Fleet ref:** {value(operation.fleet_ref)}",
-        f"**Created:** {fmt_time(operation.created_at)} (undated times below: this day, UTC)"
+        " · ".join(
+            [
+                *received,
+                f"**Fleet ref:** {value(operation.fleet_ref)}",
+                f"**Created:** {fmt_time(operation.created_at)} (undated times below: this day, UTC)",
+            ]
+        )
         + (f" · **Updated:** {at(operation.updated_at)}" if operation.updated_at else ""),
     ]
     if operation.resource_id or operation.source_id:
@@ -127,7 +160,44 @@ def _facts(operation: ResourceOperation, diagnosis: Diagnosis, at: Callable[[dat
     lines.append(line)
     if attempts.failed + attempts.other:
         lines.append(f"**Progression:** {_progression(diagnosis)}")
+    lines += _undocumented(diagnosis, at)
     return "  \n".join(lines)
+
+
+def _undocumented(diagnosis: Diagnosis, at: Callable[[datetime], str]) -> list[str]:
+    """Fields Catena sent that we do not model, with their values: they may answer the question asked."""
+    on_operation = [field for field in diagnosis.undocumented_fields if field.attempt is None]
+    on_logs = [field for field in diagnosis.undocumented_fields if field.attempt is not None]
+    lines = []
+    if on_operation:
+        shown = _capped([_extra(field, at) for field in on_operation], MAX_EXTRA_ON_OPERATION, "more")
+        lines.append("**Undocumented fields:** " + " · ".join(shown))
+    if on_logs:
+        shown = _capped([_extra(field, at) for field in on_logs], MAX_EXTRA_ON_LOGS, "more")
+        lines.append("**Undocumented attempt fields** (latest value): " + " · ".join(shown))
+    return lines
+
+
+def _extra(field: ExtraField, at: Callable[[datetime], str]) -> str:
+    if field.moment is not None:
+        value = at(field.moment)
+    elif field.value is None:
+        value = "(an object or list)"
+    else:
+        value = quote(field.value, 40)
+    where = ""
+    if field.attempt is not None:
+        where = (
+            f" (attempt {field.attempt}" + (f"; on {field.count} attempts" if field.count > 1 else "") + ")"
+        )
+    return f"{quote(field.name, 32)} {value}{where}"
+
+
+def _capped(items: list[str], cap: int, more: str, prefix: str = "") -> list[str]:
+    """At most `cap` items and a count of the rest; a count of one would cost as much as the item."""
+    if len(items) <= cap + 1:
+        return items
+    return [*items[:cap], f"{prefix}{len(items) - cap} {more}"]
 
 
 def _progression(diagnosis: Diagnosis) -> str:
@@ -186,44 +256,109 @@ def _table(diagnosis: Diagnosis, at: Callable[[datetime], str]) -> str:
     return "\n".join(rows)
 
 
+def _payload_fields(diagnosis: Diagnosis) -> str:
+    """The values the operation sent for the fields the failures name (never the whole payload)."""
+    named: dict[str, tuple[FailureGroup, PayloadField]] = {}
+    for group in diagnosis.failure_groups[:MAX_TABLE_ROWS]:
+        for field in group.payload_fields:
+            named.setdefault(field.path, (group, field))
+    if not named:
+        return ""
+    several = len({id(group) for group, _ in named.values()}) > 1
+    lines = []
+    for group, field in named.values():
+        length = f" ({plural(field.length, 'character')})" if field.length is not None else ""
+        by = f" · {_label(group.error_type, group.status_code)}" if several else ""
+        lines.append(f"- {quote(field.path, 48)}: {quote(field.value, 60)}{length}{by}")
+    return "\n".join(
+        ["**Payload fields the details name** (as sent):", *_capped(lines, MAX_PAYLOAD_LINES, "more", "- ")]
+    )
+
+
 def _rate_limits(diagnosis: Diagnosis, at: Callable[[datetime], str]) -> str:
     sources = [(group, group.rate_limit) for group in diagnosis.failure_groups if group.rate_limit]
     if not sources:
         return ""
-    lines = ["**Rate limits:**"]
-    lines += [f"- {_rate_limit_line(group, facts, at)}" for group, facts in sources[:MAX_RATE_LIMIT_LINES]]
-    if len(sources) > MAX_RATE_LIMIT_LINES:
-        lines.append(f"- {len(sources) - MAX_RATE_LIMIT_LINES} more omitted")
-    return "\n".join(lines)
+    lines = [f"- {_rate_limit_line(group, facts, at)}" for group, facts in sources]
+    return "\n".join(
+        ["**Rate limits:**", *_capped(lines, MAX_RATE_LIMIT_LINES, "older failure kinds omitted")]
+    )
 
 
 def _rate_limit_line(group: FailureGroup, facts: RateLimitFacts, at: Callable[[datetime], str]) -> str:
-    """`tsp 429 at T: retry after 2 min, at T (already passed) · limit 100 per 1 min · raw: ...`"""
+    """`tsp 429 at T: retry after 1 min: T · window resets T · limit 10 per 1 min, 0 remaining · they
+    disagree: honour the later, T (in 2 min) · all 3 asked 1 min to 2 min · raw: ...`"""
+    asked, reset = facts.retry_asked_at, facts.reset_at
+    # A reset binds only once the window is exhausted; a retry header always does.
+    binds = reset is not None and (facts.remaining == 0 or group.status_code == 429)
+    disagree = asked is not None and binds and reset != asked
     parts = []
-    if facts.retry_at is not None and facts.retry_after_seconds is not None:
+    if asked is not None:
+        delay = fmt_duration(max((asked - facts.observed_at).total_seconds(), 0))
         parts.append(
-            f"retry after {fmt_duration(max(facts.retry_after_seconds, 0))}, at {retry_moment(facts, at)}"
+            f"retry after {delay}: {at(asked)}"
+            if disagree
+            else f"retry after {delay}, at {retry_moment(facts, at)}"
         )
-    elif facts.reset_at is not None:
-        parts.append(f"window resets at {at(facts.reset_at)}")
+    if reset is not None:
+        parts.append(
+            f"window resets {at(reset)}"
+            if asked is not None or not binds
+            else f"window resets {retry_moment(facts, at)}"
+        )
+    counts = []
     if facts.limit is not None:
-        window = f" per {fmt_duration(facts.window_seconds)}" if facts.window_seconds is not None else ""
-        parts.append(f"limit {facts.limit}{window}")
+        counts.append(
+            f"limit {facts.limit}"
+            + (f" per {fmt_duration(facts.window_seconds)}" if facts.window_seconds is not None else "")
+        )
     elif facts.window_seconds is not None:
-        parts.append(f"window {fmt_duration(facts.window_seconds)}")
+        counts.append(f"window {fmt_duration(facts.window_seconds)}")
     if facts.remaining is not None:
-        parts.append(f"{facts.remaining} remaining")
-    raw = "; ".join(f"{name}: {value}" for name, value in facts.raw.items())
-    parts.append(f"raw: {quote(raw, 120)}")
-    if facts.unparsed:
-        parts.append(f"not understood: {quote(', '.join(facts.unparsed), 80)}")
+        counts.append(f"{facts.remaining} remaining")
+    if counts:
+        parts.append(", ".join(counts))
+    if disagree:
+        parts.append(f"they disagree: honour the later, {retry_moment(facts, at)}")
+    if (
+        group.count > 1
+        and group.asked_count
+        and group.asked_min_seconds is not None
+        and group.asked_max_seconds is not None
+    ):
+        who = f"{group.asked_count} of"
+        if group.asked_count == group.count:
+            who = "both" if group.count == 2 else "all"
+        low, high = fmt_duration(group.asked_min_seconds), fmt_duration(group.asked_max_seconds)
+        counted = who if who == "both" else f"{who} {group.count}"
+        parts.append(f"{counted} asked {low}" + (f" to {high}" if high != low else ""))
+    # Values fully read into the facts above are not repeated (the structured result keeps them raw);
+    # what was not understood, or lists more than the binding policy, is shown as received.
+    unread = [(name, value) for name, value in facts.raw.items() if name in facts.unparsed]
+    more = [
+        (name, value)
+        for name, value in facts.raw.items()
+        if _lists_more(name, value) and name not in facts.unparsed
+    ]
+    if unread:
+        parts.append("not understood: " + quote("; ".join(f"{name}: {value}" for name, value in unread), 120))
+    if more:
+        parts.append("as received: " + quote("; ".join(f"{name}: {value}" for name, value in more), 160))
     when = f"{_label(group.error_type, group.status_code)} at {at(facts.observed_at)}"
     return f"{when}: " + " · ".join(parts)
 
 
+def _lists_more(name: str, value: str) -> bool:
+    """Whether a header lists several policies (`"burst";r=0, "daily";r=42`): the facts keep only one."""
+    if not name.endswith(("ratelimit", "limit", "policy")):
+        return False  # other values hold one fact each (a comma there is part of a date)
+    heads = {member.split(";")[0].strip().strip('"') for member in value.split(",")}
+    return len(heads) > 1 and not any("=" in head for head in heads)
+
+
 def _request_ids(diagnosis: Diagnosis, at: Callable[[datetime], str]) -> str:
+    """One line per distinct ID: the latest of each failure kind first, then older ones."""
     groups = diagnosis.failure_groups
-    # Breadth first: the latest ID of each kind of failure, which is what a support ticket needs, then older.
     depth = max((len(group.request_ids) for group in groups), default=0)
     refs = [
         (group, group.request_ids[level])
@@ -233,14 +368,33 @@ def _request_ids(diagnosis: Diagnosis, at: Callable[[datetime], str]) -> str:
     ]
     if not refs:
         return ""
-    lines = ["**Request IDs to quote:**"]
-    for group, ref in refs[:MAX_REQUEST_ID_LINES]:
-        label = _label(group.error_type, group.status_code)
-        lines.append(f"- {quote(ref.value, 48)}: attempt {ref.attempt}, {at(ref.at)}, {label}")
-    more = len(refs) - MAX_REQUEST_ID_LINES + sum(group.request_ids_omitted for group in groups)
-    if more > 0:
-        lines.append(f"- {more} more omitted")
-    return "\n".join(lines)
+    # The same ID may come back on failures of several kinds: one line, counting them all.
+    lines: dict[str, list[tuple[FailureGroup, RequestIdRef]]] = {}
+    for group, ref in refs:
+        lines.setdefault(ref.value, []).append((group, ref))
+    total = len(lines) + sum(group.request_ids_omitted for group in groups)
+    shown = list(lines.values())
+    shown = shown[: MAX_REQUEST_ID_LINES if total > MAX_REQUEST_ID_LINES + 1 else len(shown)]
+    out = ["**Request IDs to quote:**", *(_request_id_line(seen, at) for seen in shown)]
+    if total > len(shown):
+        listed = {id(group) for seen in shown for group, _ in seen}
+        unlisted = sum(1 for group in groups if id(group) not in listed and group.request_ids)
+        older = f", and those of {plural(unlisted, 'older failure kind')}" if unlisted else ""
+        out.append(f"- {total - len(shown)} more IDs omitted: older repeats of the kinds above{older}")
+    return "\n".join(out)
+
+
+def _request_id_line(seen: list[tuple[FailureGroup, RequestIdRef]], at: Callable[[datetime], str]) -> str:
+    refs = [ref for _, ref in seen]
+    count = sum(ref.count for ref in refs)
+    latest = max(refs, key=lambda ref: ref.at)
+    labels = ", ".join(_label(group.error_type, group.status_code) for group, _ in seen)
+    if count == 1:
+        when = f"attempt {latest.attempt}, {at(latest.at)}"
+    else:
+        first = min(ref.first_at for ref in refs)
+        when = f"{count} attempts, {at(first)} → {at(latest.at)}"
+    return f"- {quote(latest.value, 48)}: {when}, {labels}"
 
 
 def _steps(diagnosis: Diagnosis) -> str:
