@@ -26,7 +26,7 @@ from catena_mcp.tools.catena.records import (
 from catena_mcp.tools.diagnosis import Diagnosis, diagnose, render_text
 from catena_mcp.tools.diagnosis.error_types_guide import ERROR_TYPES_GUIDE, GUIDE_URI
 from catena_mcp.tools.diagnosis.next_steps import next_steps
-from catena_mcp.tools.diagnosis.ratelimit import has_rate_limit_headers, header_kind
+from catena_mcp.tools.diagnosis.ratelimit import header_kind
 from tests.fakes import NOW
 from tests.test_render_properties import operations
 
@@ -878,6 +878,10 @@ def has_request_id(log: ResourceOperationLog) -> bool:
     return any(header_kind(name) == "request_id" for name in log.response_headers or {})
 
 
+def has_rate_limit_headers(log: ResourceOperationLog) -> bool:
+    return any(header_kind(name) == "rate_limit" for name in log.response_headers or {})
+
+
 # Next step -> what the operation's record must hold for the step to be stated (each step's own facts).
 STEP_FACTS: dict[str, Callable[[ResourceOperation], bool]] = {
     "succeeded": lambda op: op.status == "success" and not failures(op),
@@ -893,7 +897,7 @@ STEP_FACTS: dict[str, Callable[[ResourceOperation], bool]] = {
     "network": lambda op: any_failure(op, lambda log: log.error_type == "network"),
     "throttled": lambda op: any_failure(
         op,
-        lambda log: log.response_status_code == 429 and has_rate_limit_headers(log.response_headers or {}),
+        lambda log: log.response_status_code == 429 and has_rate_limit_headers(log),
     ),
     "throttled_no_moment": lambda op: any_failure(op, lambda log: log.response_status_code == 429),
     "outage": lambda op: any_failure(op, is_outage),

@@ -1,9 +1,10 @@
 """diagnose(): one resource operation in, a Diagnosis out. Pure and fast.
 
 Cost matters: an operation may carry thousands of logs and the diagnosis must cost less than decoding
-them. So the logs are walked once, cheaply (counts, groups of indices, runs); the expensive work
-(header parsing, request-ID lookup, text cleaning) is done afterwards, only for the few logs that are
-reported: the latest of each listed group.
+them. So the logs are walked once, cheaply (counts, groups of indices, runs). Then each listed group reads
+its attempts' headers once (distinct request IDs, what every rate-limit header set asked), with the
+parsing cached per header set; the rest of the expensive work (full rate-limit facts, named payload
+fields, text cleaning) is done only for what is reported: the latest of each listed group.
 """
 
 from datetime import datetime

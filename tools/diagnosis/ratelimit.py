@@ -170,10 +170,6 @@ def header_kind(name: str) -> HeaderKind | None:
     return "rate_limit" if is_allowed_header(lowered) else None
 
 
-def has_rate_limit_headers(headers: Mapping[str, str]) -> bool:
-    return any(header_kind(name) == "rate_limit" for name in headers)
-
-
 def collect(pairs: Iterable[tuple[str, str]]) -> Collected:
     """What a set of rate-limit headers (any case) says."""
     return collect_flat(tuple(item for pair in pairs for item in pair))
