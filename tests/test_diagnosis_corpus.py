@@ -331,7 +331,7 @@ def test_text(key: str) -> None:
 - `quota` 439 at 09:57:00Z: retry after 2 min 19 s, at 09:59:19Z (already passed) · both asked 1 min 39 s to 2 min 19 s
 - network 438 at 09:54:00Z: retry after 2 min 18 s, at 09:56:18Z (already passed) · both asked 1 min 38 s to 2 min 18 s
 - auth 437 at 09:51:00Z: retry after 2 min 17 s, at 09:53:17Z (already passed) · both asked 1 min 37 s to 2 min 17 s
-17 older failure kinds omitted
+- 17 older failure kinds' rate limits omitted
 
 **Request IDs to quote:**
 - `req-079`: attempt 80, 09:57:00Z, `quota` 439

@@ -281,7 +281,10 @@ def _rate_limits(diagnosis: Diagnosis, at: Callable[[datetime], str]) -> str:
         return ""
     lines = [f"- {_rate_limit_line(group, facts, at)}" for group, facts in sources]
     return "\n".join(
-        ["**Rate limits:**", *_capped(lines, MAX_RATE_LIMIT_LINES, "older failure kinds omitted")]
+        [
+            "**Rate limits:**",
+            *_capped(lines, MAX_RATE_LIMIT_LINES, "older failure kinds' rate limits omitted", "- "),
+        ]
     )
 
 
