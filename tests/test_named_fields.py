@@ -1,13 +1,16 @@
-"""Payload fields named by error details, and fields Catena adds that we do not model: found, bounded, quoted."""
+"""Payload fields named by error details, fields Catena adds that we do not model, and per-group aggregates."""
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from catena_mcp.tools.catena.records import ResourceOperation
 from catena_mcp.tools.diagnosis import MAX_CHARS, diagnose, render_text
 from catena_mcp.tools.diagnosis.payload_fields import named_fields, payload_leaves
+from catena_mcp.tools.diagnosis.ratelimit import header_kind, parse_rate_limit
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 PAYLOAD = {
@@ -113,3 +116,82 @@ def test_named_and_undocumented_fields_keep_the_text_within_bounds() -> None:
     assert len(diagnosis.undocumented_fields) == 20
     assert "`next_attempt_at` 12:15:00Z" in text
     assert len(diagnosis.model_dump_json()) < 60_000
+
+
+# --- Per-group aggregates equal what reading every attempt one by one gives -------------------------------
+
+ID_POOL = ["req-a", "req-b", "req-c", "corr-1", "corr-2"]
+RATE_LIMITS = [
+    {"Retry-After": "30"},
+    {"Retry-After": "Fri, 20 Nov 2026 11:59:50 GMT"},
+    {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "EPOCH"},
+    {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "EPOCH_MS"},
+    {"X-RateLimit-Remaining": "3", "X-RateLimit-Reset": "EPOCH", "Retry-After": "5"},
+    {"RateLimit": "limit=10, remaining=0, reset=60"},
+    {"X-RateLimit-Retry-At": "EPOCH"},
+    {},
+]
+
+
+@st.composite
+def attempts(draw: st.DrawFn) -> dict[str, Any]:
+    logs = []
+    for n in range(draw(st.integers(1, 30))):
+        at = NOW - timedelta(minutes=200 - 3 * n, seconds=draw(st.integers(0, 59)))
+        offset = draw(st.integers(-120, 7200))
+        headers = {
+            name: value.replace("EPOCH_MS", str(int(at.timestamp() + offset) * 1000)).replace(
+                "EPOCH", str(int(at.timestamp()) + offset)
+            )
+            for name, value in draw(st.sampled_from(RATE_LIMITS)).items()
+        }
+        for name in draw(st.lists(st.sampled_from(["X-Request-Id", "X-Correlation-Id"]), unique=True)):
+            headers[name] = draw(st.sampled_from(ID_POOL))
+        logs.append(
+            {
+                "id": f"log-{n}",
+                "created_at": at.isoformat(),
+                "status": "failed",
+                "error_type": "tsp",
+                "response_status_code": draw(st.sampled_from([429, 503])),
+                "response_headers": headers,
+            }
+        )
+    return {
+        "id": "op",
+        "connection_id": "conn",
+        "created_at": NOW.isoformat(),
+        "status": "failed",
+        "logs": logs,
+    }
+
+
+@settings(max_examples=200, deadline=None)
+@given(attempts())
+def test_group_aggregates_equal_reading_every_attempt(raw: dict[str, Any]) -> None:
+    op = ResourceOperation.model_validate(raw)
+    ordered = sorted(op.logs, key=lambda log: log.created_at)
+    for group in diagnose(op, now=NOW).failure_groups:
+        members = [(n, log) for n, log in enumerate(ordered) if log.response_status_code == group.status_code]
+        waits = []
+        ids: dict[str, list[tuple[int, int]]] = {}  # ID -> (attempt, header position), in time order
+        for n, log in members:
+            headers = log.response_headers or {}
+            facts = parse_rate_limit(
+                headers, log_id="", at=log.created_at, now=NOW, throttled=log.response_status_code == 429
+            )
+            if facts is not None and facts.retry_at is not None:
+                waits.append(round((facts.retry_at - log.created_at).total_seconds(), 3))
+            for position, (name, value) in enumerate(headers.items()):
+                if header_kind(name) == "request_id":
+                    ids.setdefault(value, []).append((n, position))
+        assert (group.asked_count, group.asked_min_seconds, group.asked_max_seconds) == (
+            len(waits),
+            min(waits, default=None),
+            max(waits, default=None),
+        )
+        ranked = sorted(ids, key=lambda value: (ids[value][-1][0], -ids[value][-1][1]), reverse=True)
+        assert [(ref.value, ref.attempt, ref.count) for ref in group.request_ids] == [
+            (value, ids[value][-1][0] + 1, len(ids[value])) for value in ranked[:3]
+        ]
+        assert group.request_ids_omitted == max(len(ids) - 3, 0)

@@ -30,6 +30,7 @@ from catena_mcp.tools.diagnosis.next_steps import (
 from catena_mcp.tools.diagnosis.payload_fields import Leaves, named_fields, payload_leaves
 from catena_mcp.tools.diagnosis.ratelimit import (
     Collected,
+    as_delays,
     collect_flat,
     header_kind,
     parse_rate_limit,
@@ -83,6 +84,7 @@ def diagnose(operation: ResourceOperation, *, now: datetime) -> Diagnosis:
     run_keys: list[FailureKey | None] = []
     run_starts: list[int] = []
     current: object = _NO_RUN
+    with_extra: list[int] = []  # attempts carrying fields the model does not know
     for index, log in enumerate(ordered):
         status = log.status
         key: FailureKey | None = None
@@ -103,6 +105,8 @@ def diagnose(operation: ResourceOperation, *, now: datetime) -> Diagnosis:
             run_starts.append(index)
         if "response_status_code" not in log.__pydantic_fields_set__:
             old_shape += 1
+        if log.__pydantic_extra__:
+            with_extra.append(index)
     failed = len(ordered) - succeeded - other
 
     by_recency = sorted(groups.items(), key=lambda item: -item[1][-1])
@@ -119,7 +123,7 @@ def diagnose(operation: ResourceOperation, *, now: datetime) -> Diagnosis:
         failure_groups_omitted=len(groups) - len(listed),
         progression=_progression(run_keys, run_starts, len(ordered), failed + other, len(groups)),
         rate_limit=_latest_rate_limit(listed),
-        undocumented_fields=undocumented_fields(operation.model_extra, ordered),
+        undocumented_fields=undocumented_fields(operation.model_extra, ordered, with_extra),
         next_steps=[step.text for step in next_steps(verdict, listed, attempts)],
         notes=_notes(operation, ordered, in_order=in_order, other=other, old_shape=old_shape, groups=groups),
     )
@@ -168,7 +172,12 @@ def _group(
             now=now,
             throttled=log.response_status_code == 429,
         )
-    by_recency = nlargest(MAX_REQUEST_IDS, headers.ids.items(), key=_latest_index)
+    candidates = {*_last_inserted(headers.ids), *headers.repeated}
+    by_recency = nlargest(
+        MAX_REQUEST_IDS,
+        ((value, headers.ids[value]) for value in candidates),
+        key=lambda item: _recency(item, ordered),
+    )
     return FailureGroup(
         error_type=None if error_type is None else clean(error_type, 60),
         status_code=status_code,
@@ -193,6 +202,7 @@ class _Headers:
     def __init__(self) -> None:
         # request ID -> the index of the one attempt that carried it, or [attempts, first, latest index]
         self.ids: dict[str, int | list[int]] = {}
+        self.repeated: set[str] = set()  # the IDs seen on more than one attempt
         self.asked: list[float] = []  # per attempt: seconds its rate-limit headers asked to wait
         self.rate_limited: int | None = None  # the latest attempt with rate-limit headers
 
@@ -211,6 +221,7 @@ def _read_headers(members: list[int], ordered: list[ResourceOperationLog]) -> _H
         if not headers:
             continue
         items: list[str] = []
+        epoch_like = False  # a value that may be an epoch moment (see as_delays)
         for name, value in headers.items():
             kind = header_kind(name)
             if kind == "request_id":
@@ -219,15 +230,17 @@ def _read_headers(members: list[int], ordered: list[ResourceOperationLog]) -> _H
                     ids[value] = index  # most IDs are seen once: a list only for repeats
                 elif isinstance(seen, int):
                     ids[value] = [2, seen, index]
+                    out.repeated.add(value)
                 else:
                     seen[0] += 1
                     seen[2] = index
             elif kind is not None:
                 items += (name, value)
+                epoch_like = epoch_like or ((len(value) == 10 or len(value) == 13) and value.isdigit())
         if not items:
             continue
         out.rate_limited = index
-        key = tuple(items)
+        key = as_delays(tuple(items), log.created_at) if epoch_like else tuple(items)
         wait = memo.get(key, _UNSEEN)
         if wait is _UNSEEN:
             reading = collect_flat(key)
@@ -240,9 +253,30 @@ def _read_headers(members: list[int], ordered: list[ResourceOperationLog]) -> _H
     return out
 
 
-def _latest_index(item: tuple[str, int | list[int]]) -> int:
-    seen = item[1]
-    return seen if isinstance(seen, int) else seen[2]
+def _last_inserted(ids: dict[str, int | list[int]]) -> list[str]:
+    """The IDs of the most recent attempts, as inserted, down to MAX_REQUEST_IDS and whole attempts.
+
+    An ID seen once was inserted in the order of its (only) attempt, so these and the repeated IDs are the
+    only ones that can rank among the most recent: no need to rank thousands.
+    """
+    found: list[str] = []
+    previous = None
+    for value in reversed(ids):
+        seen = ids[value]
+        attempt = seen if isinstance(seen, int) else seen[1]
+        if len(found) >= MAX_REQUEST_IDS and attempt != previous:
+            break
+        found.append(value)
+        previous = attempt
+    return found
+
+
+def _recency(item: tuple[str, int | list[int]], ordered: list[ResourceOperationLog]) -> tuple[int, int]:
+    """The latest attempt that carried the ID, then (for IDs of one attempt) the earlier header first."""
+    value, seen = item
+    latest = seen if isinstance(seen, int) else seen[2]
+    values = list((ordered[latest].response_headers or {}).values())
+    return latest, -values.index(value) if value in values else 0
 
 
 def _request_id(value: str, seen: int | list[int], ordered: list[ResourceOperationLog]) -> RequestIdRef:

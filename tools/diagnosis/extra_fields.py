@@ -48,20 +48,19 @@ def _field(name: str, value: Any, attempt: int | None, count: int) -> ExtraField
 
 
 def undocumented_fields(
-    extra: Mapping[str, Any] | None, logs: list[ResourceOperationLog]
+    extra: Mapping[str, Any] | None, logs: list[ResourceOperationLog], with_extra: list[int]
 ) -> list[ExtraField]:
-    """The operation's unknown fields (by name), then the logs' (latest value of each, with a count)."""
+    """The operation's unknown fields, then the logs' (latest value of each, with a count); `with_extra`
+    are the indices of the logs that have any, in time order."""
     extra = extra or {}
     fields = [_field(name, extra[name], None, 0) for name in sorted(islice(extra, 200), key=_first_shown)]
     fields = fields[:MAX_ON_OPERATION]
     latest: dict[str, int] = {}
     counts: dict[str, int] = {}
-    for index, log in enumerate(logs):
-        log_extra = log.__pydantic_extra__
-        if log_extra:
-            for name in islice(log_extra, 50):
-                latest[name] = index
-                counts[name] = counts.get(name, 0) + 1
+    for index in with_extra:
+        for name in islice(logs[index].__pydantic_extra__ or {}, 50):
+            latest[name] = index
+            counts[name] = counts.get(name, 0) + 1
     for name in sorted(latest, key=lambda n: (-latest[n], *_first_shown(n)))[:MAX_ON_LOGS]:
         log_extra = logs[latest[name]].__pydantic_extra__ or {}
         fields.append(_field(name, log_extra[name], latest[name] + 1, counts[name]))

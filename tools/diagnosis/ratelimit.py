@@ -251,6 +251,37 @@ def honoured(out: Collected, at: datetime, throttled: bool) -> datetime | None:
     return max(asked, binding)
 
 
+def as_delays(flat: tuple[str, ...], at: datetime) -> tuple[str, ...]:
+    """`flat` with each epoch reset or retry-at value (seconds or milliseconds) rewritten as the delay from
+    `at`: the same moment, since a delay counts from the attempt, so the same wait. TSPs stamp a new epoch
+    on every attempt; as delays, the attempts of one failure share a header set and its wait is computed
+    once. Values that are not plain future epochs stay as they are."""
+    out: list[str] | None = None
+    for position in range(1, len(flat), 2):
+        value = flat[position]
+        if (
+            (len(value) == 10 or len(value) == 13)
+            and value.isdigit()
+            and _is_moment_header(flat[position - 1])
+        ):
+            epoch = int(value) / 1000 if len(value) == 13 else int(value)
+            delay = epoch - at.timestamp()
+            if 0 <= delay < _MAX_DELAY:
+                out = list(flat) if out is None else out
+                out[position] = f"{delay:.6f}"
+    return flat if out is None else tuple(out)
+
+
+# Epoch seconds have 10 digits (until 2286), milliseconds 13; smaller numbers are already delays.
+_MAX_DELAY = 1e8  # below header_values' epoch threshold, so read back as a delay
+
+
+@lru_cache(maxsize=256)
+def _is_moment_header(name: str) -> bool:
+    suffix = _suffix(name.strip().lower())
+    return suffix in ("reset", "retry-at")
+
+
 def wait_seconds(out: Collected, at: datetime, throttled: bool) -> float | None:
     """How long the headers read into `out` asked the attempt made at `at` to wait."""
     moment = honoured(out, at, throttled)
