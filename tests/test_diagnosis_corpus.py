@@ -758,7 +758,7 @@ def test_structured_output_caps_many_failure_kinds() -> None:
         8,
         72,
     )
-    assert len(diagnosis.model_dump_json()) == snapshot(32839)
+    assert len(diagnosis.model_dump_json()) == snapshot(32814)
 
 
 # --- Next steps state only what the record holds ----------------------------------------------------------

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from catena_mcp.tools.catena.records import ResourceOperation
 from catena_mcp.tools.diagnosis import MAX_CHARS, diagnose, render_text
+from catena_mcp.tools.diagnosis.extra_fields import undocumented_fields
 from catena_mcp.tools.diagnosis.payload_fields import named_fields, payload_leaves
 from catena_mcp.tools.diagnosis.ratelimit import header_kind, parse_rate_limit
 
@@ -113,7 +114,7 @@ def test_named_and_undocumented_fields_keep_the_text_within_bounds() -> None:
     assert len(text) <= MAX_CHARS
     assert "omitted to stay within" not in text
     assert len(diagnosis.failure_groups[0].payload_fields) == 6
-    assert len(diagnosis.undocumented_fields) == 20
+    assert len(undocumented_fields(op)) == 20
     assert "`next_attempt_at` 12:15:00Z" in text
     assert len(diagnosis.model_dump_json()) < 60_000
 

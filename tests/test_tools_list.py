@@ -25,7 +25,7 @@ async def test_tools_list(server_factory: ServerFactory) -> None:
     sizes = {tool.name: len(json.dumps(tool.output_schema)) for tool in tools}
     assert sizes == snapshot(
         {
-            "get_resource_operation": 5315,
+            "get_resource_operation": 5991,
             "triage_resource_operation_failures": 3884,
             "list_resource_operations": 1907,
         }

@@ -17,7 +17,6 @@ from catena_mcp.tools.catena.records import (
     ResourceOperation,
     ResourceOperationLog,
 )
-from catena_mcp.tools.diagnosis.extra_fields import undocumented_fields
 from catena_mcp.tools.diagnosis.next_steps import (
     VERDICT_LABELS,
     failure_label,
@@ -84,7 +83,6 @@ def diagnose(operation: ResourceOperation, *, now: datetime) -> Diagnosis:
     run_keys: list[FailureKey | None] = []
     run_starts: list[int] = []
     current: object = _NO_RUN
-    with_extra: list[int] = []  # attempts carrying fields the model does not know
     for index, log in enumerate(ordered):
         status = log.status
         key: FailureKey | None = None
@@ -105,8 +103,6 @@ def diagnose(operation: ResourceOperation, *, now: datetime) -> Diagnosis:
             run_starts.append(index)
         if "response_status_code" not in log.__pydantic_fields_set__:
             old_shape += 1
-        if log.__pydantic_extra__:
-            with_extra.append(index)
     failed = len(ordered) - succeeded - other
 
     by_recency = sorted(groups.items(), key=lambda item: -item[1][-1])
@@ -123,7 +119,6 @@ def diagnose(operation: ResourceOperation, *, now: datetime) -> Diagnosis:
         failure_groups_omitted=len(groups) - len(listed),
         progression=_progression(run_keys, run_starts, len(ordered), failed + other, len(groups)),
         rate_limit=_latest_rate_limit(listed),
-        undocumented_fields=undocumented_fields(operation.model_extra, ordered, with_extra),
         next_steps=[step.text for step in next_steps(verdict, listed, attempts)],
         notes=_notes(operation, ordered, in_order=in_order, other=other, old_shape=old_shape, groups=groups),
     )

@@ -3,23 +3,32 @@
 The endpoint is provisional and grows fields (`attempt_number`, `next_attempt_at`, ...) that can answer
 the very question asked ("when is the next attempt?"). Scalars are kept with their value, bounded; a
 name ending in `_at` whose value reads as a time becomes a moment, rendered like every other time.
-Objects and lists are only named: their contents could be anything, of any size.
+Objects and lists are only named: their contents could be anything, of any size. For the text only: the
+structured result already carries these fields, in the operation record itself.
 """
 
 import json
-from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
 from typing import Any
 
-from catena_mcp.tools.catena.records import ResourceOperationLog
-from catena_mcp.tools.diagnosis.result import ExtraField
+from catena_mcp.tools.catena.records import ResourceOperation
 from catena_mcp.tools.header_values import reset_moment
 from catena_mcp.tools.untrusted import clean
 
 MAX_ON_OPERATION = 10
 MAX_ON_LOGS = 10
 VALUE_CHARS = 60
+
+
+@dataclass(frozen=True)
+class ExtraField:
+    name: str  # cleaned
+    value: str | None  # bounded, non-strings as JSON; None for objects and lists
+    moment: datetime | None  # the value as a time, for names ending in _at
+    attempt: int | None  # None: on the operation; else the latest attempt (in time order) carrying it
+    count: int  # attempts carrying it
 
 
 def _moment(name: str, value: Any) -> datetime | None:
@@ -47,21 +56,25 @@ def _field(name: str, value: Any, attempt: int | None, count: int) -> ExtraField
     )
 
 
-def undocumented_fields(
-    extra: Mapping[str, Any] | None, logs: list[ResourceOperationLog], with_extra: list[int]
-) -> list[ExtraField]:
-    """The operation's unknown fields, then the logs' (latest value of each, with a count); `with_extra`
-    are the indices of the logs that have any, in time order."""
-    extra = extra or {}
+def undocumented_fields(operation: ResourceOperation) -> list[ExtraField]:
+    """The operation's unknown fields, then the logs' (the latest value of each, with a count)."""
+    extra = operation.model_extra or {}
     fields = [_field(name, extra[name], None, 0) for name in sorted(islice(extra, 200), key=_first_shown)]
     fields = fields[:MAX_ON_OPERATION]
-    latest: dict[str, int] = {}
+    logs = operation.logs
+    with_extra = [log for log in logs if log.__pydantic_extra__]
+    if not with_extra:
+        return fields
+    position = {id(log): n for n, log in enumerate(sorted(logs, key=lambda log: log.created_at))}
+    latest: dict[str, tuple[int, Any]] = {}
     counts: dict[str, int] = {}
-    for index in with_extra:
-        for name in islice(logs[index].__pydantic_extra__ or {}, 50):
-            latest[name] = index
+    for log in with_extra:
+        attempt = position[id(log)] + 1
+        for name, value in islice((log.__pydantic_extra__ or {}).items(), 50):
+            if attempt >= latest.get(name, (0, None))[0]:
+                latest[name] = (attempt, value)
             counts[name] = counts.get(name, 0) + 1
-    for name in sorted(latest, key=lambda n: (-latest[n], *_first_shown(n)))[:MAX_ON_LOGS]:
-        log_extra = logs[latest[name]].__pydantic_extra__ or {}
-        fields.append(_field(name, log_extra[name], latest[name] + 1, counts[name]))
+    for name in sorted(latest, key=lambda n: (-latest[n][0], *_first_shown(n)))[:MAX_ON_LOGS]:
+        attempt, value = latest[name]
+        fields.append(_field(name, value, attempt, counts[name]))
     return fields

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from catena_mcp.tools.catena.records import KNOWN_ERROR_TYPES, KNOWN_OPERATION_STATUSES, ResourceOperation
+from catena_mcp.tools.diagnosis.extra_fields import ExtraField, undocumented_fields
 from catena_mcp.tools.diagnosis.next_steps import (
     VERDICT_LABELS,
     fmt_duration,
@@ -20,7 +21,6 @@ from catena_mcp.tools.diagnosis.next_steps import (
 )
 from catena_mcp.tools.diagnosis.result import (
     Diagnosis,
-    ExtraField,
     FailureGroup,
     PayloadField,
     Phase,
@@ -160,14 +160,15 @@ def _facts(operation: ResourceOperation, diagnosis: Diagnosis, at: Callable[[dat
     lines.append(line)
     if attempts.failed + attempts.other:
         lines.append(f"**Progression:** {_progression(diagnosis)}")
-    lines += _undocumented(diagnosis, at)
+    lines += _undocumented(operation, at)
     return "  \n".join(lines)
 
 
-def _undocumented(diagnosis: Diagnosis, at: Callable[[datetime], str]) -> list[str]:
+def _undocumented(operation: ResourceOperation, at: Callable[[datetime], str]) -> list[str]:
     """Fields Catena sent that we do not model, with their values: they may answer the question asked."""
-    on_operation = [field for field in diagnosis.undocumented_fields if field.attempt is None]
-    on_logs = [field for field in diagnosis.undocumented_fields if field.attempt is not None]
+    fields = undocumented_fields(operation)
+    on_operation = [field for field in fields if field.attempt is None]
+    on_logs = [field for field in fields if field.attempt is not None]
     lines = []
     if on_operation:
         shown = _capped([_extra(field, at) for field in on_operation], MAX_EXTRA_ON_OPERATION, "more")
