@@ -71,8 +71,7 @@ get_resource_operation  (largest pattern's example)
 ──────────────────────────────────────────────────────────────────────────────
 **Failed** after 1 attempt: update user on geotab; latest failure auth (HTTP 401) at 2026-11-20T23:38:25Z.
 
-**TSP:** `geotab` · **Resource:** `user` · **Operation:** `update` · **Status:** `failed` · **Fleet ref:** `acme-freight`  \n\
-**Created:** 2026-11-20T23:38:23Z (undated times below: this day, UTC) · **Updated:** 23:38:25Z  \n\
+**Fleet ref:** `acme-freight` · **Created:** 2026-11-20T23:38:23Z (undated times below: this day, UTC) · **Updated:** 23:38:25Z  \n\
 **Attempts:** 1 (1 failed), 23:38:25Z  \n\
 **Progression:** one failed attempt: auth 401 ×1
 
@@ -85,8 +84,8 @@ get_resource_operation  (largest pattern's example)
 - `geo-00666-1`: attempt 1, 23:38:25Z, auth 401
 
 **Next steps:**
-1. The TSP rejected the connection's credentials: the fleet must re-authorize this connection with its TSP; every write fails until it does.
-2. There is no retry endpoint: once the cause is fixed, issue the write again (a new operation). Catena never retries sync writes (is_sync=true).
+1. The TSP rejected the connection's credentials: the fleet must re-authorize this connection with its TSP; retrying changes nothing until then.
+2. Catena has stopped trying (status failed) and has no retry endpoint: issue the write again once the cause is fixed.
 
 ──────────────────────────────────────────────────────────────────────────────
 get_resource_operation  (success_after_retries)
@@ -267,7 +266,6 @@ def test_diagnose_json_prints_the_structured_result_with_and_without_demo(
                     "phases_omitted": 0,
                 },
                 "rate_limit": None,
-                "undocumented_fields": [],
                 "next_steps": ["Nothing to do: the TSP accepted the write."],
                 "notes": [],
             },
@@ -299,7 +297,7 @@ def test_triage_prints_what_the_tool_says_with_and_without_demo(sim: SimulatorHa
 | 1 | samsara | failed | tsp (HTTP 429) | 74 | 43.0% | vehicle update 23, user update 11, 8 other kinds | 11-19 08:00 → 11-19 10:29 | `acme-freight` | `62f135be-ab78-541b-a697-031310e418fd` · `1a6e4c2b-3d5f-4a7b-8c9d-0e1f2a3b4c01` |
 
 **Rate-limit headers, latest per TSP:**
-- samsara at 2026-11-19T10:30:37Z: 0 of 150 left, window resets 2026-11-19T10:30:47Z, retry from 2026-11-19T10:30:38Z
+- samsara at 2026-11-19T10:30:37Z: 0 of 150 left, window resets 2026-11-19T10:30:47Z, retry from 2026-11-19T10:30:47Z
 
 **Next steps:**
 1. samsara throttled writes (HTTP 429, 74 operations, 11-19 08:00 → 11-19 10:29): pace writes to it and issue the failed ones again after the retry moment.

@@ -68,7 +68,7 @@ async def test_stateless_replicas_answer_every_call_even_after_one_stops(
             shares = {name: stats.picked for name, stats in balancer.stats().items()}
             assert (
                 shares
-                == snapshot({"legacy": {"r0": 11, "r1": 11}, "default": {"r0": 11, "r1": 10}})[
+                == snapshot({"legacy": {"r0": 14, "r1": 13}, "default": {"r0": 13, "r1": 13}})[
                     "legacy" if mode else "default"
                 ]
             )
