@@ -21,8 +21,9 @@ failed attempts. With no command it serves MCP on stdio, the way Claude Desktop 
 
 Configuration comes from the environment (or a .env file): CATENA_CLIENT_ID and CATENA_CLIENT_SECRET (or
 CATENA_ACCESS_TOKEN), CATENA_BASE_URL, CATENA_TOKEN_URL, CATENA_TIMEOUT, CATENA_MAX_RETRIES,
-CATENA_MCP_LOG_LEVEL; for the HTTP transports CATENA_MCP_AUTH_TOKEN, CATENA_MCP_ALLOWED_HOSTS,
-CATENA_MCP_ALLOWED_ORIGINS and CATENA_MCP_STATELESS. Secrets are never taken as arguments."""
+CATENA_MAX_RESPONSE_BYTES, CATENA_MCP_LOG_LEVEL; for the HTTP transports CATENA_MCP_AUTH_TOKEN,
+CATENA_MCP_ALLOWED_HOSTS, CATENA_MCP_ALLOWED_ORIGINS and CATENA_MCP_STATELESS. Secrets are never taken as
+arguments."""
 
 EPILOG = """\
 commands:

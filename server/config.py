@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from catena_mcp.tools.catena.client import ClientConfig
+from catena_mcp.tools.catena.client import DEFAULT_MAX_RESPONSE_BYTES, ClientConfig
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
@@ -33,6 +33,11 @@ class Settings(BaseSettings):
     catena_timeout: float = Field(default=10.0, gt=0, le=50, description="Seconds per upstream request.")
     catena_max_retries: int = Field(
         default=2, ge=0, le=5, description="Retries of one call after the first attempt."
+    )
+    catena_max_response_bytes: int = Field(
+        default=DEFAULT_MAX_RESPONSE_BYTES,
+        ge=64 * 1024,
+        description="Largest Catena reply read, counted after decompression; larger ones are refused.",
     )
     catena_mcp_log_level: LogLevel = Field(default="WARNING", description="stderr log level.")
     catena_mcp_auth_token: SecretStr | None = Field(
@@ -72,6 +77,7 @@ class Settings(BaseSettings):
             access_token=self.catena_access_token,
             timeout=self.catena_timeout,
             max_retries=self.catena_max_retries,
+            max_response_bytes=self.catena_max_response_bytes,
         )
 
 

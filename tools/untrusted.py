@@ -1,32 +1,54 @@
 """Rendering text we did not write (TSP error details, header values, Catena's `detail`).
 
 Such text can contain anything, including markdown that breaks our tables or sentences addressed to the
-model. It is stripped of control characters, folded to one line, bounded, and always shown inside a
-code span so it reads as quoted data rather than as our own words.
+model. It is stripped of every character that can hide or reorder text (controls, zero-width and bidi
+characters, Unicode tag characters), folded to one line, bounded, and always shown inside a code span so it
+reads as quoted data rather than as our own words.
 """
 
 import re
+import unicodedata
 
 # Terminal escape sequences (colours, cursor moves) go whole, not just their ESC byte.
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-_]")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
 _WHITESPACE = re.compile(r"\s+")
+# Invisible characters that are not in a "C" category: Hangul fillers (blank letters), the variation
+# selectors that can smuggle bytes after any character (U+E0100-U+E01EF), and the braille blank.
+_INVISIBLE_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+
+def _visible(char: str) -> bool:
+    """False for what can hide or reorder text: every control (Cc), format (Cf: zero-width characters,
+    bidi embeddings, overrides and isolates, BOM, tag characters), surrogate, private-use or unassigned
+    (the rest of the tag block) code point, and the invisible letters above."""
+    return not (
+        unicodedata.category(char)[0] == "C"
+        or char in _INVISIBLE_LETTERS
+        or "\U000e0100" <= char <= "\U000e01ef"
+    )
 
 
 def clean(text: str, limit: int) -> str:
-    """One line of printable text, at most `limit` characters (an ellipsis marks a cut)."""
+    """One line of visible text, at most `limit` characters (an ellipsis marks a cut)."""
     # Only a bounded prefix is scanned, so a 10 MB detail costs no more than a short one.
     prefix = text[: limit * 4 + 64]
-    if prefix.isprintable() and "  " not in prefix:
-        # The common case (IDs, enum values, plain details), ~8x faster than the three substitutions and
-        # identical to them: printable text holds no ESC and none of _CONTROL, and its only whitespace is
-        # the ASCII space, here never repeated.
-        flat = prefix.strip()
+    if prefix.isprintable() and "  " not in prefix and not _INVISIBLE_LETTERS.intersection(prefix):
+        # The common case (IDs, enum values, plain details), ~8x faster than the slow path and identical to
+        # it: printable text holds no ESC and no character of a "C" category (nor the variation selectors,
+        # which are Mn but only follow one), and its only whitespace is the ASCII space, never repeated.
+        flat = prefix.strip() if max(prefix, default="") < "\U000e0100" else _slow(prefix)
     else:
-        flat = _WHITESPACE.sub(" ", _CONTROL.sub("", _ANSI.sub("", prefix))).strip()
+        flat = _slow(prefix)
     if len(flat) <= limit:
         return flat
     return flat[: max(limit - 1, 0)].rstrip() + "…"
+
+
+def _slow(prefix: str) -> str:
+    # Whitespace (tabs, newlines, U+2028) becomes one space before the invisible characters go, so
+    # "a\tb" reads "a b" and "a\u200bb" reads "ab".
+    spaced = _WHITESPACE.sub(" ", _ANSI.sub("", prefix))
+    return _WHITESPACE.sub(" ", "".join(filter(_visible, spaced))).strip()
 
 
 def quote(text: str, limit: int = 200) -> str:

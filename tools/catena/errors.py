@@ -71,11 +71,18 @@ def invalid_client() -> AuthError:
 
 
 def token_endpoint_failed(status: int | None, reason: str) -> AuthError:
-    where = f"HTTP {status}" if status is not None else reason
+    where = ": ".join(part for part in (f"HTTP {status}" if status is not None else "", reason) if part)
     return AuthError(
         f"Could not get a Catena access token ({where}). Check CATENA_TOKEN_URL and that the token "
         "service is reachable; try again in a minute.",
         status=status,
+    )
+
+
+def access_token_unusable() -> NotConfiguredError:
+    return NotConfiguredError(
+        "CATENA_ACCESS_TOKEN cannot be sent as a bearer token (it holds spaces or control characters): set "
+        "it to the token alone, then restart the server."
     )
 
 
@@ -214,6 +221,36 @@ def unreachable(attempts: int) -> UpstreamError:
     )
 
 
+def out_of_time(budget: float, attempts: int) -> UpstreamError:
+    return UpstreamError(
+        f"Catena did not finish answering within the {budget:g} s a call may take ({_attempts(attempts)}). "
+        "Try again later; if this keeps happening, Catena or the network to it is very slow."
+    )
+
+
+def reply_cut_short(attempts: int) -> MalformedReplyError:
+    return MalformedReplyError(
+        f"Catena's reply could not be read (the connection closed before the reply was complete) on "
+        f"{_attempts(attempts)}. Try again; if this keeps happening, something between this server and "
+        "Catena is cutting replies short."
+    )
+
+
+def reply_too_large(cap: int) -> MalformedReplyError:
+    return MalformedReplyError(
+        f"Catena's reply could not be read (it is larger than the {_size(cap)} cap set by "
+        "CATENA_MAX_RESPONSE_BYTES), so it was not read to the end. Raise CATENA_MAX_RESPONSE_BYTES if an "
+        "operation this large is expected, or report it to Catena with the IDs you used."
+    )
+
+
+def reply_unreadable(what: str) -> MalformedReplyError:
+    return MalformedReplyError(
+        f"Catena's reply could not be read ({what}). Try again; if this keeps happening, report it to "
+        "Catena with the IDs you used."
+    )
+
+
 def malformed_body(what: str) -> MalformedReplyError:
     return MalformedReplyError(
         f"Catena's reply could not be read ({what}). The provisional endpoint may have changed shape: "
@@ -223,3 +260,8 @@ def malformed_body(what: str) -> MalformedReplyError:
 
 def _attempts(count: int) -> str:
     return "1 attempt" if count == 1 else f"{count} attempts"
+
+
+def _size(count: int) -> str:
+    mib = count / 2**20
+    return f"{mib:g} MiB" if count >= 2**20 and mib == round(mib, 1) else f"{count:,}-byte"

@@ -91,7 +91,7 @@ class ResourceOperation(BaseModel):
         return [] if value is None else value
 
 
-def parse_operation(content: bytes) -> ResourceOperation:
+def parse_operation(content: bytes | bytearray) -> ResourceOperation:
     """Catena's JSON as a ResourceOperation, dropping optional fields whose value has drifted in type.
 
     The fast path is one pydantic-core pass over the bytes. Only when that fails is the JSON decoded and
@@ -120,7 +120,7 @@ class OperationPage(BaseModel):
     unreadable: int = 0
 
 
-def parse_page(content: bytes) -> OperationPage:
+def parse_page(content: bytes | bytearray) -> OperationPage:
     """Catena's page as an OperationPage; raises `ValidationError` only when the page itself is unreadable.
 
     Like `parse_operation`, drifted optional fields cost their value, and an item that is still invalid costs
