@@ -1,21 +1,24 @@
 """The `get_resource_operation` tool: fetch one operation, diagnose it, return text + structured content."""
 
+import functools
 import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
+import anyio
 from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
-from pydantic import Field
+from pydantic import Field, TypeAdapter
 
 from catena_mcp.tools.catena.errors import CatenaError
-from catena_mcp.tools.catena.records import ResourceOperation
+from catena_mcp.tools.catena.records import ResourceOperation, ResourceOperationLog
 from catena_mcp.tools.context import AppState
 from catena_mcp.tools.diagnosis import Diagnosis, diagnose, render_text
 from catena_mcp.tools.schema import COMPACT_SCHEMA, OutputModel
+from catena_mcp.tools.untrusted import TRUNCATED, bound_json, json_size
 
 TOOL_NAME = "get_resource_operation"
 TOOL_TITLE = "Diagnose a Catena resource operation"
@@ -33,9 +36,30 @@ ConnectionId = Annotated[
     UUID, Field(description="Catena connection (one fleet + one TSP) the operation belongs to.")
 ]
 OperationId = Annotated[UUID, Field(description="The resource operation's ID.")]
+# The whole result (text plus structured content, as UTF-8 JSON) stays under this many bytes: a byte is at
+# most a token, and JSON like ours runs ~2.5 bytes a token, so ~16k tokens, well under the 25,000-token cap
+# some clients (Claude Code) put on a tool's output.
+RESULT_CEILING_BYTES = 40_000
+# Upstream strings in the structured content (error details, header values, unknown fields) are cut here.
+FIELD_LIMIT_CHARS = 1_000
+# The payload is shown whole up to this size; beyond it, cut to a sketch of its fields.
+PAYLOAD_LIMIT_BYTES = 4_000
+# Room for the JSON-RPC envelope and the escaping of the text.
+_ENVELOPE_BYTES = 1_000
+_LOGS = TypeAdapter(list[ResourceOperationLog])
+# Operations with this many logs or more (the 5,000-log one takes ~15 ms) are explained in a worker thread.
+THREAD_EXPLAIN_MIN_LOGS = 2_000
+
 MaxLogs = Annotated[
     int,
-    Field(ge=0, le=500, description="How many of the most recent attempt logs to return raw (0-500)."),
+    Field(
+        ge=0,
+        le=500,
+        description=(
+            "How many of the most recent attempt logs to return raw (0-500). Fewer come back when more would "
+            f"take the result past {RESULT_CEILING_BYTES:,} bytes (see logs_omitted)."
+        ),
+    ),
 ]
 
 
@@ -47,7 +71,10 @@ class ResourceOperationResult(OutputModel):
     # An open object in the schema: Catena's record is provisional and its fields drift; the diagnosis is
     # the typed part.
     operation: dict[str, Any] = Field(
-        description="The operation as Catena returned it (ResourceOperationRead), latest max_logs logs only."
+        description=(
+            "The operation as Catena returned it (ResourceOperationRead), latest max_logs logs only. Long "
+            "values are cut, marked '[cut by catena-mcp: ...]'."
+        )
     )
     diagnosis: Diagnosis
     logs_omitted: int = Field(description="Older logs left out of operation.logs (see max_logs).")
@@ -56,26 +83,69 @@ class ResourceOperationResult(OutputModel):
 @dataclass(frozen=True)
 class Explanation:
     text: str
-    result: ResourceOperationResult
+    content: dict[str, Any]
 
     def structured(self) -> dict[str, Any]:
-        return self.result.model_dump(mode="json")
+        return self.content
 
 
 def explain(operation: ResourceOperation, *, now: datetime, simulated: bool, max_logs: int) -> Explanation:
-    """The markdown an assistant reads and the structured result, for one fetched operation."""
+    """The markdown an assistant reads and the structured result, for one fetched operation.
+
+    The result is bounded whatever the operation holds: see `RESULT_CEILING_BYTES`.
+    """
     diagnosis = diagnose(operation, now=now)
     text = render_text(operation, diagnosis)
     if simulated:
         text = SIMULATED_BANNER + text
-    logs = operation.logs
-    kept = sorted(logs, key=lambda log: log.created_at)[len(logs) - max_logs :] if max_logs else []
-    result = ResourceOperationResult(
-        operation=operation.model_copy(update={"logs": kept}).model_dump(mode="json"),
-        diagnosis=diagnosis,
-        logs_omitted=len(logs) - len(kept),
-    )
-    return Explanation(text=text, result=result)
+    logs = sorted(operation.logs, key=lambda log: log.created_at)
+    recent = logs[len(logs) - max_logs :] if max_logs else []
+    fields = operation.model_dump(mode="json", exclude={"logs", "payload"})
+    dumped_logs = _LOGS.dump_python(recent, mode="json")
+    # pydantic's JSON of the same values, to size them and spot long strings without walking them in Python.
+    wire = operation.model_dump_json(exclude={"logs", "payload"}) + _LOGS.dump_json(recent).decode()
+    # In JSON, a string longer than FIELD_LIMIT_CHARS is a stretch at least that long without a double quote.
+    long_values = max(map(len, wire.split('"'))) > FIELD_LIMIT_CHARS
+    if long_values:
+        fields = bound_json(fields, text_limit=FIELD_LIMIT_CHARS, items_limit=100)
+        dumped_logs = [bound_json(log, text_limit=FIELD_LIMIT_CHARS, items_limit=50) for log in dumped_logs]
+    payload = _bounded_payload(operation.payload)
+    content: dict[str, Any] = {
+        "operation": {**fields, "payload": payload, "logs": dumped_logs},
+        # The diagnosis bounds itself: its upstream text is cleaned and cut, its lists capped.
+        "diagnosis": diagnosis.model_dump(mode="json"),
+        "logs_omitted": len(logs) - len(recent),
+    }
+    size = len(text.encode()) + _ENVELOPE_BYTES
+    if long_values:
+        size += json_size(content)
+    else:
+        size += len(wire.encode()) + json_size(payload) + len(diagnosis.model_dump_json())
+    if size > RESULT_CEILING_BYTES:
+        # Over the ceiling: the oldest of the logs asked for go first, as few as it takes.
+        excess = size - RESULT_CEILING_BYTES
+        dropped = 0
+        while excess > 0 and dropped < len(dumped_logs):
+            excess -= json_size(dumped_logs[dropped]) + 1
+            dropped += 1
+        content["operation"]["logs"] = dumped_logs[dropped:]
+        content["logs_omitted"] += dropped
+    return Explanation(text=text, content=content)
+
+
+def _bounded_payload(payload: dict[str, Any] | None) -> Any:
+    """The payload whole when small; else a sketch of it (short values, few items); else only its shape.
+
+    Never serialized whole: a payload holding an 80 MB string costs no more here than a small one.
+    """
+    if payload is None:
+        return None
+    # Cut at the limit itself: anything cut then serializes past the limit, so a result within it is whole.
+    for text_limit, items_limit in ((PAYLOAD_LIMIT_BYTES, PAYLOAD_LIMIT_BYTES), (200, 30), (40, 10)):
+        sketch = bound_json(payload, text_limit=text_limit, items_limit=items_limit)
+        if json_size(sketch) <= PAYLOAD_LIMIT_BYTES:
+            return sketch
+    return {"…": f"{TRUNCATED} a payload of {len(payload):,} fields, too large to show]"}
 
 
 def error_result(message: str) -> CallToolResult:
@@ -97,7 +167,15 @@ async def get_resource_operation(
     state = ctx.request_context.lifespan_context
     try:
         operation = await state.catena.get_resource_operation(connection_id, resource_operation_id)
-        explanation = explain(operation, now=state.now(), simulated=state.simulated, max_logs=max_logs)
+        explaining = functools.partial(
+            explain, operation, now=state.now(), simulated=state.simulated, max_logs=max_logs
+        )
+        if len(operation.logs) < THREAD_EXPLAIN_MIN_LOGS:
+            explanation = explaining()
+        else:
+            # Diagnosing tens of thousands of attempts takes a few hundred ms: off the event loop, so that
+            # other calls are not held up meanwhile.
+            explanation = await anyio.to_thread.run_sync(explaining, abandon_on_cancel=True)
         return CallToolResult(
             content=[TextContent(type="text", text=explanation.text)],
             structured_content=explanation.structured(),

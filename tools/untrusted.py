@@ -6,8 +6,11 @@ characters, Unicode tag characters), folded to one line, bounded, and always sho
 reads as quoted data rather than as our own words.
 """
 
+import itertools
+import json
 import re
 import unicodedata
+from typing import Any
 
 # Terminal escape sequences (colours, cursor moves) go whole, not just their ESC byte.
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-_]")
@@ -55,3 +58,45 @@ def quote(text: str, limit: int = 200) -> str:
     """`clean` text wrapped in a code span that its own backticks cannot close; `|` cannot split a table."""
     body = clean(text, limit).replace("`", "'").replace("|", "¦")
     return f"`{body}`" if body else "`(empty)`"
+
+
+TRUNCATED = "[cut by catena-mcp:"
+
+
+def bound_json(value: Any, *, text_limit: int, items_limit: int, depth: int = 8) -> Any:
+    """A JSON value (as `json.loads` gives it) with every string, list and object cut to the limits.
+
+    For structured content that passes upstream data on as data: nothing is cleaned or reworded, but every
+    cut is marked inside the value itself (`TRUNCATED` + what was left out), so a reader can tell a cut
+    value from a short one. Nesting deeper than `depth` is replaced by such a marker.
+    """
+    if isinstance(value, str):
+        if len(value) <= text_limit:
+            return value
+        return f"{value[:text_limit]}… {TRUNCATED} {len(value):,} characters in all]"
+    if isinstance(value, list | dict) and depth <= 0:
+        return f"{TRUNCATED} nested too deep]"
+    if isinstance(value, list):
+        kept = [
+            bound_json(item, text_limit=text_limit, items_limit=items_limit, depth=depth - 1)
+            for item in value[:items_limit]
+        ]
+        if len(value) > items_limit:
+            kept.append(f"{TRUNCATED} {len(value) - items_limit:,} more items]")
+        return kept
+    if isinstance(value, dict):
+        bounded = {
+            bound_json(key, text_limit=text_limit, items_limit=items_limit, depth=0): bound_json(
+                item, text_limit=text_limit, items_limit=items_limit, depth=depth - 1
+            )
+            for key, item in itertools.islice(value.items(), items_limit)
+        }
+        if len(value) > items_limit:
+            bounded["…"] = f"{TRUNCATED} {len(value) - items_limit:,} more keys]"
+        return bounded
+    return value
+
+
+def json_size(value: Any) -> int:
+    """Bytes of `value` as compact UTF-8 JSON: its size on the wire, and at most its cost in tokens."""
+    return len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode())
