@@ -27,8 +27,8 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from catena_mcp.simulator.counting import CountStatuses
 from catena_mcp.simulator.faults import (
     FAULT_OPERATIONS,
     FORBIDDEN_CONNECTION_ID,
@@ -37,8 +37,10 @@ from catena_mcp.simulator.faults import (
     FaultBook,
     FaultError,
     parse_fault,
+    parse_token_fault,
 )
 from catena_mcp.simulator.history import HISTORY_END
+from catena_mcp.simulator.hostile import hostile_response, token_reply
 from catena_mcp.simulator.listing import (
     HistoryIndex,
     ListingError,
@@ -112,6 +114,9 @@ class SimulatorState:
 
     def set_fault(self, operation_id: str, fault: Mapping[str, Any]) -> None:
         self.faults.set(operation_id, parse_fault(fault))
+
+    def set_token_fault(self, fault: Mapping[str, Any]) -> None:
+        self.faults.set_token(parse_token_fault(fault))
 
     def stats(self) -> dict[str, Any]:
         return {
@@ -202,7 +207,10 @@ def _fault_response(fault: Fault, operation_id: str, token: str, state: Simulato
     if fault.expire_token is not None:
         state.revoke(token)
         return catena_error(401, "Token has expired", _UNAUTHORIZED_HEADERS)
-    return None  # latency only
+    stored = state.catalogue.bodies.get(operation_id)
+    if fault.body is not None and stored is not None:
+        return hostile_response(fault.body, stored.body)
+    return None  # latency only, or a hostile body for an operation that does not exist
 
 
 def _client_credentials(request: Request, form: Mapping[str, list[str]]) -> tuple[str | None, str | None]:
@@ -230,6 +238,12 @@ class _Endpoints:
     async def token(self, request: Request) -> Response:
         state = self.state
         state.token_requests += 1
+        fault = state.faults.take_token()
+        if fault is not None:
+            if fault.latency_seconds:
+                await state.pause(fault.latency_seconds, request)
+            if fault.reply is not None:
+                return token_reply(fault.reply)
         if request.method != "POST":
             return _keycloak_error(405, "invalid_request", "HTTP method not allowed", {"Allow": "POST"})
         media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
@@ -343,9 +357,12 @@ class _Endpoints:
             and isinstance(payload["operation_id"], str)
             and isinstance(payload["fault"], dict)
         ):
-            return catena_error(400, 'Expected JSON {"operation_id": "<uuid>", "fault": {...}}')
+            return catena_error(400, 'Expected JSON {"operation_id": "<uuid>" or "token", "fault": {...}}')
         try:
-            self.state.set_fault(payload["operation_id"], payload["fault"])
+            if payload["operation_id"] == "token":
+                self.state.set_token_fault(payload["fault"])
+            else:
+                self.state.set_fault(payload["operation_id"], payload["fault"])
         except FaultError as exc:
             return catena_error(400, str(exc))
         return await self.faults(request)
@@ -369,37 +386,6 @@ class _Endpoints:
     async def operations(self, _request: Request) -> Response:
         refs = self.state.catalogue.refs
         return JSONResponse({key: ref._asdict() for key, ref in sorted(refs.items())})
-
-
-class _CountStatuses:
-    """Counts the status of every Catena-facing response (the control API is not part of the show)."""
-
-    def __init__(self, app: ASGIApp, state: SimulatorState) -> None:
-        self.app = app
-        self.state = state
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith("/_sim/"):
-            await self.app(scope, receive, send)
-            return
-        started = False
-
-        async def counting_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-                self._count(message["status"])
-            await send(message)
-
-        try:
-            await self.app(scope, receive, counting_send)
-        except Exception:
-            if not started:  # Starlette's outermost middleware will turn this into the 500 below
-                self._count(500)
-            raise
-
-    def _count(self, status: int) -> None:
-        self.state.by_status[status] = self.state.by_status.get(status, 0) + 1
 
 
 async def _http_error(_request: Request, exc: Exception) -> Response:
@@ -460,7 +446,7 @@ def create_app(
             Route("/_sim/reset", endpoints.reset, methods=["POST"]),
             Route("/_sim/operations", endpoints.operations, methods=["GET"]),
         ],
-        middleware=[Middleware(_CountStatuses, state=state)],
+        middleware=[Middleware(CountStatuses, counts=state.by_status)],
         exception_handlers={HTTPException: _http_error, Exception: _server_error},
         # Nothing here legitimately takes a large body; refuse before buffering one.
         max_body_size=64 * 1024,

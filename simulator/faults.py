@@ -13,7 +13,7 @@ latency-only fault there models a slower Catena).
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, Self
+from typing import Any, Literal, Self, TypeVar
 from uuid import UUID
 
 from pydantic import (
@@ -36,6 +36,10 @@ EVERY_OPERATION_FAULT_ID = "00000000-0000-4000-8000-0000000000a1"
 
 # 422 comes from bad UUIDs and 429 from `rate_limit`, each with its own body; the rest share Catena's shape.
 FaultStatus = Literal[400, 401, 403, 404, 405, 409, 500, 502, 503, 504]
+# A 200 whose body distrusts nothing: see `simulator.hostile` for what each one sends.
+HostileBody = Literal["huge", "gzip-bomb", "endless", "drip", "cut-short", "huge-fields", "invisible-text"]
+# An odd reply of the token endpoint: see `simulator.hostile.token_reply`.
+OddTokenReply = Literal["deep-nesting", "infinite-expiry", "crlf-token", "no-token", "text-expiry"]
 
 
 class FaultError(ValueError):
@@ -45,6 +49,9 @@ class FaultError(ValueError):
 class _Spec(BaseModel):
     # Strict and closed: a typo in a test's fault must fail loudly rather than silently inject nothing.
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+_S = TypeVar("_S", bound=_Spec)
 
 
 class RateLimit(_Spec):
@@ -71,18 +78,19 @@ class Fault(_Spec):
     rate_limit: RateLimit | None = None
     malformed: Literal["not-json", "wrong-shape"] | None = None
     expire_token: ExpireToken | None = None
+    body: HostileBody | None = None
     times: PositiveInt | None = None
     after: NonNegativeInt = 0
 
     @model_validator(mode="after")
     def _one_effect(self) -> Self:
-        effects = [self.status, self.rate_limit, self.malformed, self.expire_token]
+        effects = [self.status, self.rate_limit, self.malformed, self.expire_token, self.body]
         chosen = sum(effect is not None for effect in effects)
         if chosen > 1:
-            raise ValueError("choose at most one of status, rate_limit, malformed, expire_token")
+            raise ValueError("choose at most one of status, rate_limit, malformed, expire_token, body")
         if chosen == 0 and self.latency_seconds == 0:
             raise ValueError(
-                "a fault needs latency_seconds or one of status, rate_limit, malformed, expire_token"
+                "a fault needs latency_seconds or one of status, rate_limit, malformed, expire_token, body"
             )
         if self.detail is not None and self.status in (None, 500):
             raise ValueError(
@@ -104,9 +112,31 @@ class Fault(_Spec):
         return None
 
 
+class TokenFault(_Spec):
+    """What the token endpoint does instead of issuing a token: hold the request, or answer oddly, or both."""
+
+    latency_seconds: float = Field(default=0.0, ge=0, le=3600)
+    reply: OddTokenReply | None = None
+    times: PositiveInt | None = None
+
+    @model_validator(mode="after")
+    def _some_effect(self) -> Self:
+        if self.reply is None and self.latency_seconds == 0:
+            raise ValueError("a token fault needs latency_seconds or reply")
+        return self
+
+
 def parse_fault(spec: Mapping[str, Any]) -> Fault:
+    return _parse(Fault, spec)
+
+
+def parse_token_fault(spec: Mapping[str, Any]) -> TokenFault:
+    return _parse(TokenFault, spec)
+
+
+def _parse(model: type[_S], spec: Mapping[str, Any]) -> _S:
     try:
-        return Fault.model_validate(spec)
+        return model.model_validate(spec)
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(map(str, error['loc'])) or 'fault'}: {error['msg']}" for error in exc.errors()
@@ -138,16 +168,30 @@ class FaultBook:
     def __init__(self, defaults: Mapping[str, Fault]) -> None:
         self._defaults = dict(defaults)
         self._active: dict[str, _Active] = {}
+        self._token: tuple[TokenFault, int | None] | None = None
         self.reset()
 
     def set(self, operation_id: str, fault: Fault) -> None:
         self._active[canonical_uuid(operation_id)] = _Active.of(fault)
 
+    def set_token(self, fault: TokenFault) -> None:
+        self._token = (fault, fault.times)
+
     def clear(self) -> None:
         self._active.clear()
+        self._token = None
 
     def reset(self) -> None:
         self._active = {op_id: _Active.of(fault) for op_id, fault in self._defaults.items()}
+        self._token = None
+
+    def take_token(self) -> TokenFault | None:
+        """The fault for this token request, if any, counting the request against its `times`."""
+        if self._token is None:
+            return None
+        fault, remaining = self._token
+        self._token = None if remaining == 1 else (fault, None if remaining is None else remaining - 1)
+        return fault
 
     def take(self, operation_id: str) -> Fault | None:
         """The fault for this request, if any, counting the request against its `after` and `times`."""
@@ -167,10 +211,16 @@ class FaultBook:
         return active.fault
 
     def snapshot(self) -> dict[str, Any]:
-        return {
+        faults = {
             op_id: {"fault": active.fault.model_dump(exclude_defaults=True), "remaining": active.remaining}
             for op_id, active in sorted(self._active.items())
         }
+        if self._token is not None:
+            faults["token"] = {
+                "fault": self._token[0].model_dump(exclude_defaults=True),
+                "remaining": self._token[1],
+            }
+        return faults
 
 
 @dataclass(frozen=True)

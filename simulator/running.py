@@ -60,8 +60,12 @@ class SimulatorHandle:
         """Like `POST /_sim/faults`; raises `simulator.faults.FaultError` for a spec it cannot honour."""
         self._call(self._state.set_fault, operation_id, fault)
 
+    def set_token_fault(self, fault: Mapping[str, Any]) -> None:
+        """Like `POST /_sim/faults` with operation_id "token": the token endpoint's next replies misbehave."""
+        self._call(self._state.set_token_fault, fault)
+
     def clear_faults(self) -> None:
-        """Like `DELETE /_sim/faults`: removes every fault, the built-in ones too."""
+        """Like `DELETE /_sim/faults`: removes every fault, the built-in ones and the token's too."""
         self._call(self._state.faults.clear)
 
     def reset(self) -> None:
