@@ -241,6 +241,7 @@ class _Endpoints:
         fault = state.faults.take_token()
         if fault is not None:
             if fault.latency_seconds:
+                await request.body()  # read first: once held, the only message left is the disconnect
                 await state.pause(fault.latency_seconds, request)
             if fault.reply is not None:
                 return token_reply(fault.reply)

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import anyio
+import anyio.lowlevel
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
@@ -46,7 +47,8 @@ def hostile_response(kind: HostileBody, stored: bytes) -> Response:
             head, block, tail = _parts(stored)
             return StreamingResponse(_repeat(head, block, tail, None), media_type=_JSON)
         case "gzip-bomb":
-            return Response(_gzip_bomb(stored), media_type=_JSON, headers={"Content-Encoding": "gzip"})
+            headers = {"Content-Encoding": "gzip"}
+            return StreamingResponse(_gzip_bomb_once(stored), media_type=_JSON, headers=headers)
         case "drip":
             return StreamingResponse(_drip(stored), media_type=_JSON)
         case "cut-short":
@@ -92,6 +94,9 @@ async def _repeat(head: bytes, block: bytes, tail: bytes, count: int | None) -> 
     while count is None or sent < count:
         yield block if sent == 0 else b"," + block
         sent += 1
+        # The server's send returns at once once the client is gone: without this checkpoint an endless
+        # body would spin here and never let the disconnect be noticed.
+        await anyio.lowlevel.checkpoint()
     yield tail
 
 
@@ -99,6 +104,11 @@ async def _drip(stored: bytes) -> AsyncIterator[bytes]:
     for byte in stored:
         yield bytes([byte])
         await anyio.sleep(DRIP_SECONDS_PER_BYTE)
+
+
+async def _gzip_bomb_once(stored: bytes) -> AsyncIterator[bytes]:
+    # Compressing takes ~1.5 s the first time: off the event loop, so the simulator's other replies flow.
+    yield await anyio.to_thread.run_sync(_gzip_bomb, stored)
 
 
 @functools.cache
