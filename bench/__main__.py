@@ -29,6 +29,7 @@ SECTIONS = (
     "replicas",
     "memory",
     "tokens",
+    "hostile",
 )
 
 
@@ -149,6 +150,12 @@ def main(argv: list[str] | None = None) -> int:
             small = [key for key in catalogue if key != "thousands_of_logs"]
             rows += memory.run(upstream, (1000, 1500) if quick else (1000, 5000), small)
             done("memory")
+        if section("hostile"):
+            from bench import hostile
+
+            # The pre-hardening server takes ~10 s per body: only in the full run.
+            rows += hostile.run(upstream, with_before=not quick)
+            done("hostile")
     if section("diagnosis"):
         from bench import diagnosis
 
@@ -192,6 +199,7 @@ def _section_key(row: Row) -> str:
         "toke": "tokens",
         "tria": "triage",
         "offi": "client",
+        "host": "hostile",
     }
     return prefixes.get(row.section[:4], "")
 

@@ -97,25 +97,34 @@ class StdioSession:
 
     def request(self, method: str, params: dict[str, Any] | None = None) -> tuple[float, dict[str, Any], int]:
         """(seconds from write to the end of the response line, the response, its size in bytes)."""
-        self._next_id += 1
-        request_id = self._next_id
-        message: dict[str, Any] = {"jsonrpc": "2.0", "id": request_id, "method": method}
-        if params is not None:
-            message["params"] = params
-        stdout = self._process.stdout
-        assert stdout is not None
         start = time.perf_counter()
-        self._send(message)
+        request_id = self.send(method, params)
         while True:
-            line = stdout.readline()
-            end = time.perf_counter()
-            if not line:
-                raise ProtocolError(f"{self.command.label} closed stdout (exit {self._process.poll()})")
-            reply = json.loads(line)
-            if reply.get("id") == request_id:  # anything else is a notification; keep reading
+            answered, end, reply, size = self.receive()
+            if answered == request_id:  # anything else is a notification; keep reading
                 if "error" in reply:
                     raise ProtocolError(f"{self.command.label}: {method} failed: {reply['error']}")
-                return end - start, reply["result"], len(line)
+                return end - start, reply["result"], size
+
+    def send(self, method: str, params: dict[str, Any] | None = None) -> int:
+        """Writes a request without waiting for its answer; returns its ID (see `receive`)."""
+        self._next_id += 1
+        message: dict[str, Any] = {"jsonrpc": "2.0", "id": self._next_id, "method": method}
+        if params is not None:
+            message["params"] = params
+        self._send(message)
+        return self._next_id
+
+    def receive(self) -> tuple[Any, float, dict[str, Any], int]:
+        """The next message: (its ID or None, when its last byte arrived, the message, its size in bytes)."""
+        stdout = self._process.stdout
+        assert stdout is not None
+        line = stdout.readline()
+        end = time.perf_counter()
+        if not line:
+            raise ProtocolError(f"{self.command.label} closed stdout (exit {self._process.poll()})")
+        reply = json.loads(line)
+        return reply.get("id"), end, reply, len(line)
 
     def start(self) -> dict[str, Any]:
         """initialize + notifications/initialized; returns the initialize result."""
@@ -151,9 +160,9 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def rss_kib(pid: int) -> int:
-    """VmRSS of a process, in KiB, from /proc/PID/status."""
+def rss_kib(pid: int, field: str = "VmRSS") -> int:
+    """VmRSS (or another Vm* field, such as the peak VmHWM) of a process, in KiB, from /proc/PID/status."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1])
-    raise ProtocolError(f"no VmRSS for pid {pid}")
+    raise ProtocolError(f"no {field} for pid {pid}")

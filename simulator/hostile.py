@@ -113,13 +113,14 @@ async def _gzip_bomb_once(stored: bytes) -> AsyncIterator[bytes]:
 
 @functools.cache
 def _gzip_bomb(stored: bytes) -> bytes:
-    """The operation with a `note` of GZIP_BOMB_INFLATED_BYTES spaces, gzip-compressed 1 MiB at a time."""
-    head, _, _ = _parts(stored)
+    """The operation with GZIP_BOMB_INFLATED_BYTES of spaces in its logs array (valid JSON, nothing more),
+    gzip-compressed 1 MiB at a time."""
+    head, _, tail = _parts(stored)
     compressor = zlib.compressobj(9, zlib.DEFLATED, zlib.MAX_WBITS | 16)
-    parts = [compressor.compress(head[: -len(b',"logs":[')] + b',"note":"')]
     spaces = b" " * 2**20
+    parts = [compressor.compress(head)]
     parts += [compressor.compress(spaces) for _ in range(GZIP_BOMB_INFLATED_BYTES // len(spaces))]
-    parts += [compressor.compress(b'","logs":[]}'), compressor.flush()]
+    parts += [compressor.compress(tail), compressor.flush()]
     return b"".join(parts)
 
 

@@ -5,6 +5,7 @@ httpx would inflate a gzip body in whatever pieces zlib returns (a 64 KiB chunk 
 """
 
 import zlib
+from collections.abc import Iterator
 
 import httpx
 
@@ -27,8 +28,8 @@ class _Inflater:
         self._zlib = zlib.decompressobj(self._wbits)
         self._started = False
 
-    def feed(self, data: bytes) -> list[bytes]:
-        pieces = []
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        """The inflated pieces of `data`, one at a time: 64 KiB of a bomb is ~64 MiB, never held at once."""
         while True:
             try:
                 piece = self._zlib.decompress(data, _PIECE)
@@ -41,10 +42,10 @@ class _Inflater:
             self._started = True
             data = self._zlib.unconsumed_tail
             if piece:
-                pieces.append(piece)
+                yield piece
             # A full piece may leave output pending inside zlib even with no input left: go round again.
             if self._zlib.eof or (not data and len(piece) < _PIECE):
-                return pieces
+                return
 
 
 async def read_capped(response: httpx.Response, cap: int) -> bytearray:
