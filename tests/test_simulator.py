@@ -607,7 +607,7 @@ async def test_control_api_rejects_bad_fault_specs(client: httpx.AsyncClient) ->
                 {
                     "code": 400,
                     "message": "Bad Request",
-                    "detail": 'Expected JSON {"operation_id": "<uuid>", "fault": {...}}',
+                    "detail": 'Expected JSON {"operation_id": "<uuid>" or "token", "fault": {...}}',
                 },
             ),
             "missing fault": (
@@ -615,7 +615,7 @@ async def test_control_api_rejects_bad_fault_specs(client: httpx.AsyncClient) ->
                 {
                     "code": 400,
                     "message": "Bad Request",
-                    "detail": 'Expected JSON {"operation_id": "<uuid>", "fault": {...}}',
+                    "detail": 'Expected JSON {"operation_id": "<uuid>" or "token", "fault": {...}}',
                 },
             ),
             "bad operation id": (
@@ -627,7 +627,7 @@ async def test_control_api_rejects_bad_fault_specs(client: httpx.AsyncClient) ->
                 {
                     "code": 400,
                     "message": "Bad Request",
-                    "detail": "fault: Value error, choose at most one of status, rate_limit, malformed, expire_token",
+                    "detail": "fault: Value error, choose at most one of status, rate_limit, malformed, expire_token, body",
                 },
             ),
             "undocumented status": (
@@ -796,3 +796,76 @@ def test_basic_credentials_are_form_encoded_before_base64() -> None:
             headers={"Authorization": f"Basic {encoded}"},
         )
         assert response.status_code == 200
+
+
+async def test_token_faults_over_the_control_api(client: httpx.AsyncClient) -> None:
+    form = {
+        "grant_type": "client_credentials",
+        "client_id": DEFAULT_CLIENT_ID,
+        "client_secret": DEFAULT_CLIENT_SECRET,
+        "scope": "organization",
+    }
+    token_url = "/realms/catena/protocol/openid-connect/token"
+    set_fault = {"operation_id": "token", "fault": {"reply": "text-expiry", "times": 1}}
+    listed = seen(await client.post("/_sim/faults", json=set_fault))
+    odd = await client.post(token_url, data=form)
+    normal = await client.post(token_url, data=form)
+    rejected = seen(await client.post("/_sim/faults", json={"operation_id": "token", "fault": {}}))
+    assert (listed, odd.json(), normal.status_code, rejected) == snapshot(
+        (
+            (
+                200,
+                {
+                    "faults": {
+                        "00000000-0000-4000-8000-00000000f0a1": {
+                            "fault": {"latency_seconds": 120.0},
+                            "remaining": None,
+                        },
+                        "00000000-0000-4000-8000-00000000f0a2": {
+                            "fault": {"latency_seconds": 1.5},
+                            "remaining": None,
+                        },
+                        "00000000-0000-4000-8000-00000000f0a3": {
+                            "fault": {"malformed": "not-json"},
+                            "remaining": None,
+                        },
+                        "00000000-0000-4000-8000-00000000f0a4": {
+                            "fault": {"malformed": "wrong-shape"},
+                            "remaining": None,
+                        },
+                        "00000000-0000-4000-8000-00000000f0a5": {
+                            "fault": {"expire_token": {}},
+                            "remaining": 1,
+                        },
+                        "00000000-0000-4000-8000-00000000f400": {"fault": {"status": 400}, "remaining": None},
+                        "00000000-0000-4000-8000-00000000f409": {"fault": {"status": 409}, "remaining": None},
+                        "00000000-0000-4000-8000-00000000f429": {
+                            "fault": {"rate_limit": {"retry_after": 2.0}},
+                            "remaining": None,
+                        },
+                        "00000000-0000-4000-8000-00000000f42b": {
+                            "fault": {"rate_limit": {"retry_after": 2.0, "header": False, "body": False}},
+                            "remaining": None,
+                        },
+                        "00000000-0000-4000-8000-00000000f500": {"fault": {"status": 500}, "remaining": None},
+                        "00000000-0000-4000-8000-00000000f503": {
+                            "fault": {"status": 503, "times": 2},
+                            "remaining": 2,
+                        },
+                        "00000000-0000-4000-8000-00000000f504": {"fault": {"status": 504}, "remaining": None},
+                        "token": {"fault": {"reply": "text-expiry", "times": 1}, "remaining": 1},
+                    }
+                },
+            ),
+            {"access_token": "t0k3n", "expires_in": "soon"},
+            200,
+            (
+                400,
+                {
+                    "code": 400,
+                    "message": "Bad Request",
+                    "detail": "fault: Value error, a token fault needs latency_seconds or reply",
+                },
+            ),
+        )
+    )

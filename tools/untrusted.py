@@ -15,31 +15,32 @@ from typing import Any
 # Terminal escape sequences (colours, cursor moves) go whole, not just their ESC byte.
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-_]")
 _WHITESPACE = re.compile(r"\s+")
-# Invisible characters that are not in a "C" category: Hangul fillers (blank letters), the variation
-# selectors that can smuggle bytes after any character (U+E0100-U+E01EF), and the braille blank.
-_INVISIBLE_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+# Invisible characters that are not in a "C" category, so `str.isprintable` lets them through: Hangul
+# fillers (blank letters), the braille blank, and the variation selectors that can smuggle bytes after any
+# character (U+E0100-U+E01EF).
+_INVISIBLE_PRINTABLE = re.compile("[\u115f\u1160\u3164\uffa0\u2800\U000e0100-\U000e01ef]")
 
 
 def _visible(char: str) -> bool:
     """False for what can hide or reorder text: every control (Cc), format (Cf: zero-width characters,
     bidi embeddings, overrides and isolates, BOM, tag characters), surrogate, private-use or unassigned
-    (the rest of the tag block) code point, and the invisible letters above."""
-    return not (
-        unicodedata.category(char)[0] == "C"
-        or char in _INVISIBLE_LETTERS
-        or "\U000e0100" <= char <= "\U000e01ef"
-    )
+    (the rest of the tag block) code point, and the invisible printable characters above."""
+    return unicodedata.category(char)[0] != "C" and not _INVISIBLE_PRINTABLE.match(char)
 
 
 def clean(text: str, limit: int) -> str:
     """One line of visible text, at most `limit` characters (an ellipsis marks a cut)."""
     # Only a bounded prefix is scanned, so a 10 MB detail costs no more than a short one.
     prefix = text[: limit * 4 + 64]
-    if prefix.isprintable() and "  " not in prefix and not _INVISIBLE_LETTERS.intersection(prefix):
+    if (
+        prefix.isprintable()
+        and "  " not in prefix
+        and (prefix.isascii() or not _INVISIBLE_PRINTABLE.search(prefix))
+    ):
         # The common case (IDs, enum values, plain details), ~8x faster than the slow path and identical to
-        # it: printable text holds no ESC and no character of a "C" category (nor the variation selectors,
-        # which are Mn but only follow one), and its only whitespace is the ASCII space, never repeated.
-        flat = prefix.strip() if max(prefix, default="") < "\U000e0100" else _slow(prefix)
+        # it: such text holds no ESC and no character of a "C" category or of _INVISIBLE_PRINTABLE, and its
+        # only whitespace is the ASCII space, never repeated.
+        flat = prefix.strip()
     else:
         flat = _slow(prefix)
     if len(flat) <= limit:
@@ -70,31 +71,38 @@ def bound_json(value: Any, *, text_limit: int, items_limit: int, depth: int = 8)
     cut is marked inside the value itself (`TRUNCATED` + what was left out), so a reader can tell a cut
     value from a short one. Nesting deeper than `depth` is replaced by such a marker.
     """
-    if isinstance(value, str):
-        if len(value) <= text_limit:
+
+    def fits(value: Any) -> bool:
+        # Most values are short strings, numbers or null: settled here, without a call to `bound`.
+        return (
+            value is None
+            or isinstance(value, int | float)
+            or (isinstance(value, str) and len(value) <= text_limit)
+        )
+
+    def bound(value: Any, depth: int) -> Any:
+        if isinstance(value, str):
+            if len(value) <= text_limit:
+                return value
+            return f"{value[:text_limit]}… {TRUNCATED} {len(value):,} characters in all]"
+        if not isinstance(value, list | dict):
             return value
-        return f"{value[:text_limit]}… {TRUNCATED} {len(value):,} characters in all]"
-    if isinstance(value, list | dict) and depth <= 0:
-        return f"{TRUNCATED} nested too deep]"
-    if isinstance(value, list):
-        kept = [
-            bound_json(item, text_limit=text_limit, items_limit=items_limit, depth=depth - 1)
-            for item in value[:items_limit]
-        ]
-        if len(value) > items_limit:
-            kept.append(f"{TRUNCATED} {len(value) - items_limit:,} more items]")
-        return kept
-    if isinstance(value, dict):
+        if depth <= 0:
+            return f"{TRUNCATED} nested too deep]"
+        if isinstance(value, list):
+            kept = [item if fits(item) else bound(item, depth - 1) for item in value[:items_limit]]
+            if len(value) > items_limit:
+                kept.append(f"{TRUNCATED} {len(value) - items_limit:,} more items]")
+            return kept
         bounded = {
-            bound_json(key, text_limit=text_limit, items_limit=items_limit, depth=0): bound_json(
-                item, text_limit=text_limit, items_limit=items_limit, depth=depth - 1
-            )
+            key if fits(key) else bound(key, 0): item if fits(item) else bound(item, depth - 1)
             for key, item in itertools.islice(value.items(), items_limit)
         }
         if len(value) > items_limit:
             bounded["…"] = f"{TRUNCATED} {len(value) - items_limit:,} more keys]"
         return bounded
-    return value
+
+    return bound(value, depth)
 
 
 def json_size(value: Any) -> int:
