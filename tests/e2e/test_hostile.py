@@ -30,8 +30,9 @@ INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\U000e0000
 
 def memory_kib(server: HttpServer) -> dict[str, int]:
     """Peak (VmHWM) and current (VmRSS) resident memory of the spawned server process."""
-    status = Path(f"/proc/{server.process.pid}/status").read_text()
-    return {name: int(re.search(rf"^{name}:\s+(\d+) kB", status, re.M)[1]) for name in ("VmHWM", "VmRSS")}  # type: ignore[index]
+    lines = Path(f"/proc/{server.process.pid}/status").read_text().splitlines()
+    fields = dict(line.split(":", 1) for line in lines if ":" in line)
+    return {name: int(fields[name].split()[0]) for name in ("VmHWM", "VmRSS")}
 
 
 def dumped(result: CallToolResult) -> dict[str, Any]:
