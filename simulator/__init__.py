@@ -5,10 +5,13 @@
         sim.operations["fault-503-twice"].path      # catalogue keys and built-in fault operations
         sim.set_fault(operation_id, {"status": 503, "times": 2})
         sim.set_fault(LIST_FAULT_ID, {"rate_limit": {"retry_after": 1}, "after": 1, "times": 1})
+        sim.set_fault(operation_id, {"body": "gzip-bomb"})  # hostile bodies: see simulator.hostile
+        sim.set_token_fault({"latency_seconds": 120})     # or {"reply": "crlf-token", "times": 1}
         sim.stats()
 
-The same controls exist over HTTP under `/_sim/` (faults, stats, reset, operations). The list endpoint
-pages through a generated week of operations with planted failure patterns (`simulator.history`).
+The same controls exist over HTTP under `/_sim/` (faults, stats, reset, operations; a token fault is posted
+to `/_sim/faults` with `"operation_id": "token"`). The list endpoint pages through a generated week of
+operations with planted failure patterns (`simulator.history`).
 """
 
 from catena_mcp.simulator.app import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, OperationRef, create_app

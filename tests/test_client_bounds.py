@@ -249,3 +249,16 @@ async def test_a_failed_token_fetch_fails_its_waiters_at_once(sleeps: Sleeps) ->
         }
     )
     assert len(messages) == 5
+
+
+async def test_an_unsendable_static_token_is_a_configuration_error(sleeps: Sleeps) -> None:
+    fake = FakeCatena(SUCCEEDED_AFTER_RETRY)
+    settings = {
+        "catena_client_id": None,
+        "catena_client_secret": None,
+        "catena_access_token": "abc\r\nX-Evil: 1",
+    }
+    assert await message_of(make_client(fake, sleeps, **settings)) == snapshot(
+        "CATENA_ACCESS_TOKEN cannot be sent as a bearer token (it holds spaces or control characters): set it to the token alone, then restart the server."
+    )
+    assert fake.requests == []
