@@ -318,11 +318,16 @@ class CatenaClient:
         # httpx's timeouts bound each network operation; this bounds their sum, so a body that drips one
         # byte at a time cannot outlast the attempt.
         with anyio.fail_after(timeout):
-            async with self._http.stream(method, url, timeout=timeout, **request) as response:
-                try:
-                    body = await read_capped(response, cap)
-                except (httpx.RemoteProtocolError, httpx.ReadError):
-                    raise _CutShort from None
+            response = await self._http.send(
+                self._http.build_request(method, url, timeout=timeout, **request), stream=True
+            )
+            try:
+                body = await read_capped(response, cap)
+            except (httpx.RemoteProtocolError, httpx.ReadError):
+                raise _CutShort from None
+            finally:
+                # Closing before the end of the body drops the connection: a reply past the cap is not read.
+                await response.aclose()
         return Reply(response.status_code, response.headers, body)
 
     async def _parse(self, parse: Callable[[bytes | bytearray], T], body: bytes | bytearray) -> T:
