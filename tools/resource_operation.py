@@ -70,11 +70,10 @@ class ResourceOperationResult(OutputModel):
 
     # An open object in the schema: Catena's record is provisional and its fields drift; the diagnosis is
     # the typed part.
+    # Values cut to fit the result ceiling carry their own marker ("[cut by catena-mcp: ...]"); the schema
+    # does not repeat it (it is validated on every call, so every byte of it counts).
     operation: dict[str, Any] = Field(
-        description=(
-            "The operation as Catena returned it (ResourceOperationRead), latest max_logs logs only. Long "
-            "values are cut, marked '[cut by catena-mcp: ...]'."
-        )
+        description="The operation as Catena returned it (ResourceOperationRead), latest max_logs logs only."
     )
     diagnosis: Diagnosis
     logs_omitted: int = Field(description="Older logs left out of operation.logs (see max_logs).")
