@@ -40,6 +40,10 @@ def _norm(name: str) -> str:
     return name[:64].lower().replace("_", "").replace("-", "")
 
 
+def _norm_text(text: str) -> str:
+    return text.lower().replace("_", "").replace("-", "")
+
+
 def _leaves(payload: dict[str, Any]) -> Iterator[tuple[Segments, str, Any]]:
     """(normalized path, display path, value) of each scalar in the payload, in payload order, bounded."""
     stack: list[tuple[Segments, str, Any, int]] = [((), "", payload, 0)]
@@ -94,7 +98,13 @@ def named_fields(details: str, leaves: Leaves) -> list[PayloadField]:
         return []
     found: dict[str, PayloadField] = {}
     # Line by line, each cleaned: the words as the table shows them, without invisible characters.
-    clauses = [c for line in details[:_DETAILS_SCAN].splitlines() for c in _CLAUSE.split(clean(line, 500))]
+    lines = [clean(line, 500) for line in details[:_DETAILS_SCAN].splitlines()]
+    # Every name a token can match ends in a leaf's name, which then stands in the normalized text: most
+    # details ("502 Bad Gateway") name no payload field, and this one pass over them says so.
+    normalized = _norm_text(" ".join(lines))
+    if not any(name in normalized for name in leaves):
+        return []
+    clauses = [clause for line in lines for clause in _CLAUSE.split(line)]
     for clause in clauses:
         length_rule = _LENGTH_RULE.search(clause) is not None
         for match in _TOKEN.finditer(clause):
