@@ -11,13 +11,13 @@ import anyio
 from catena_mcp.server.config import Settings, settings_for_command
 from catena_mcp.server.logs import configure_logging
 from catena_mcp.server.serve import demo_settings
+from catena_mcp.tools.answer import SIMULATED_BANNER
 from catena_mcp.tools.catena.client import CatenaClient
 from catena_mcp.tools.catena.errors import CatenaError
 from catena_mcp.tools.catena.filters import OperationFilters
 from catena_mcp.tools.diagnosis.triage_render import render_triage
 from catena_mcp.tools.operation_arguments import filters_from
 from catena_mcp.tools.operation_scan import ProgressReporter
-from catena_mcp.tools.resource_operation import SIMULATED_BANNER
 from catena_mcp.tools.triage import triage_window
 
 

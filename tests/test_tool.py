@@ -17,9 +17,9 @@ from inline_snapshot import Is, snapshot
 from catena_mcp import __version__
 from catena_mcp.server.app import build_server
 from catena_mcp.simulator.catalogue import load_catalogue
+from catena_mcp.tools.answer import SIMULATED_BANNER
 from catena_mcp.tools.catena.records import ResourceOperation
 from catena_mcp.tools.diagnosis import diagnose, render_text
-from catena_mcp.tools.resource_operation import SIMULATED_BANNER
 from tests.fakes import (
     ARGS,
     CLIENT_SECRET,

@@ -1,14 +1,13 @@
 """The `list_resource_operations` tool: the newest operations of a window, filtered, in compact rows."""
 
-import logging
 from typing import Annotated, Any
 
 from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
-from mcp.types import CallToolResult, TextContent, ToolAnnotations
+from mcp.types import CallToolResult
 from pydantic import Field
 
-from catena_mcp.tools.catena.errors import CatenaError
+from catena_mcp.tools.answer import SIMULATED_BANNER, Answer, answer, error_result, read_only
 from catena_mcp.tools.context import AppState
 from catena_mcp.tools.diagnosis.listing import ListResult, StatusFilter, listed, render_listing
 from catena_mcp.tools.operation_arguments import (
@@ -23,7 +22,6 @@ from catena_mcp.tools.operation_arguments import (
     filters_from,
 )
 from catena_mcp.tools.operation_scan import ProgressReporter, scan_window
-from catena_mcp.tools.resource_operation import SIMULATED_BANNER, error_result
 
 TOOL_NAME = "list_resource_operations"
 TOOL_TITLE = "List Catena resource operations"
@@ -37,7 +35,6 @@ triage_resource_operation_failures. Read-only."""
 # 100 rows are ~30 kB of structured content, about 8,000 tokens: well under what clients accept in one result.
 MAX_LIMIT = 100
 
-logger = logging.getLogger(__name__)
 
 Status = Annotated[
     StatusFilter | None,
@@ -79,7 +76,8 @@ async def list_resource_operations(
     )
     if isinstance(filters, str):
         return error_result(filters)
-    try:
+
+    async def work() -> Answer:
         scan = await scan_window(state.catena, filters, ProgressReporter(ctx.report_progress))
         rows, matched = listed(scan.rows, status, limit)
         result = ListResult(
@@ -95,16 +93,9 @@ async def list_resource_operations(
             omitted=matched - len(rows),
         )
         text = render_listing(result)
-        if state.simulated:
-            text = SIMULATED_BANNER + text
-        return CallToolResult(
-            content=[TextContent(type="text", text=text)], structured_content=result.model_dump(mode="json")
-        )
-    except CatenaError as error:
-        return error_result(error.message)
-    except Exception as exc:
-        logger.error("%s failed unexpectedly: %s", TOOL_NAME, type(exc).__name__)
-        return error_result(UNEXPECTED_ERROR)
+        return (SIMULATED_BANNER + text if state.simulated else text), result.model_dump(mode="json")
+
+    return await answer(TOOL_NAME, UNEXPECTED_ERROR, work)
 
 
 def register_list_tool(mcp: MCPServer[Any]) -> None:
@@ -113,11 +104,5 @@ def register_list_tool(mcp: MCPServer[Any]) -> None:
         name=TOOL_NAME,
         title=TOOL_TITLE,
         description=TOOL_DESCRIPTION,
-        annotations=ToolAnnotations(
-            title=TOOL_TITLE,
-            read_only_hint=True,
-            destructive_hint=False,
-            idempotent_hint=True,
-            open_world_hint=True,
-        ),
+        annotations=read_only(TOOL_TITLE),
     )

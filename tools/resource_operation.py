@@ -1,7 +1,6 @@
 """The `get_resource_operation` tool: fetch one operation, diagnose it, return text + structured content."""
 
 import functools
-import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
@@ -10,10 +9,10 @@ from uuid import UUID
 import anyio
 from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
-from mcp.types import CallToolResult, TextContent, ToolAnnotations
+from mcp.types import CallToolResult
 from pydantic import Field, TypeAdapter
 
-from catena_mcp.tools.catena.errors import CatenaError
+from catena_mcp.tools.answer import SIMULATED_BANNER, Answer, answer, read_only
 from catena_mcp.tools.catena.records import ResourceOperation, ResourceOperationLog
 from catena_mcp.tools.context import AppState
 from catena_mcp.tools.diagnosis import Diagnosis, diagnose, render_text
@@ -28,9 +27,6 @@ its attempts: verdict, failures grouped by error type and HTTP status, rate-limi
 quote to TSP support, and next steps. Use it when a partner asks why a resource operation is pending or \
 failed. Read-only. Catena's endpoint is provisional, so fields may change."""
 
-logger = logging.getLogger(__name__)
-
-SIMULATED_BANNER = "> Simulated data from the built-in Catena simulator, not a real fleet.\n\n"
 
 ConnectionId = Annotated[
     UUID, Field(description="Catena connection (one fleet + one TSP) the operation belongs to.")
@@ -147,10 +143,6 @@ def _bounded_payload(payload: dict[str, Any] | None) -> Any:
     return {"…": f"{TRUNCATED} a payload of {len(payload):,} fields, too large to show]"}
 
 
-def error_result(message: str) -> CallToolResult:
-    return CallToolResult(is_error=True, content=[TextContent(type="text", text=message)])
-
-
 UNEXPECTED_ERROR = (
     "catena-mcp failed unexpectedly while reading this operation. This is a bug in catena-mcp, not in "
     "your IDs: please report it with the catena-mcp version."
@@ -164,7 +156,8 @@ async def get_resource_operation(
     max_logs: MaxLogs = 20,
 ) -> Annotated[CallToolResult, ResourceOperationResult]:
     state = ctx.request_context.lifespan_context
-    try:
+
+    async def work() -> Answer:
         operation = await state.catena.get_resource_operation(connection_id, resource_operation_id)
         explaining = functools.partial(
             explain, operation, now=state.now(), simulated=state.simulated, max_logs=max_logs
@@ -175,17 +168,9 @@ async def get_resource_operation(
             # Diagnosing tens of thousands of attempts takes a few hundred ms: off the event loop, so that
             # other calls are not held up meanwhile.
             explanation = await anyio.to_thread.run_sync(explaining, abandon_on_cancel=True)
-        return CallToolResult(
-            content=[TextContent(type="text", text=explanation.text)],
-            structured_content=explanation.structured(),
-        )
-    except CatenaError as error:
-        return error_result(error.message)
-    except Exception as exc:
-        # The one place a bug surfaces: the client gets a fixed message, the log only the exception type
-        # (a traceback could carry upstream text).
-        logger.error("%s failed unexpectedly: %s", TOOL_NAME, type(exc).__name__)
-        return error_result(UNEXPECTED_ERROR)
+        return explanation.text, explanation.structured()
+
+    return await answer(TOOL_NAME, UNEXPECTED_ERROR, work)
 
 
 def register_tool(mcp: MCPServer[Any]) -> None:
@@ -194,11 +179,5 @@ def register_tool(mcp: MCPServer[Any]) -> None:
         name=TOOL_NAME,
         title=TOOL_TITLE,
         description=TOOL_DESCRIPTION,
-        annotations=ToolAnnotations(
-            title=TOOL_TITLE,
-            read_only_hint=True,
-            destructive_hint=False,
-            idempotent_hint=True,
-            open_world_hint=True,
-        ),
+        annotations=read_only(TOOL_TITLE),
     )

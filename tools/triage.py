@@ -1,15 +1,14 @@
 """The `triage_resource_operation_failures` tool: the failure patterns across a window of operations."""
 
-import logging
 from typing import Annotated, Any
 
 import anyio
 from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
-from mcp.types import CallToolResult, TextContent, ToolAnnotations
+from mcp.types import CallToolResult
 
+from catena_mcp.tools.answer import SIMULATED_BANNER, Answer, answer, error_result, read_only
 from catena_mcp.tools.catena.client import CatenaClient
-from catena_mcp.tools.catena.errors import CatenaError
 from catena_mcp.tools.catena.filters import OperationFilters
 from catena_mcp.tools.context import AppState
 from catena_mcp.tools.diagnosis.triage import TriageResult, triage
@@ -31,7 +30,6 @@ from catena_mcp.tools.operation_scan import (
     inspect_failing,
     scan_window,
 )
-from catena_mcp.tools.resource_operation import SIMULATED_BANNER, error_result
 
 TOOL_NAME = "triage_resource_operation_failures"
 TOOL_TITLE = "Triage failing Catena write-backs"
@@ -43,7 +41,6 @@ counts, share, first/last seen, example operation IDs for get_resource_operation
 headers per TSP and next steps. Use it for "writes to Samsara keep failing since this morning" or "what is \
 failing for fleet X this week". Read-only; bounded to about 40 s."""
 
-logger = logging.getLogger(__name__)
 
 UNEXPECTED_ERROR = (
     "catena-mcp failed unexpectedly while triaging these operations. This is a bug in catena-mcp, not in "
@@ -105,19 +102,13 @@ async def triage_resource_operation_failures(
     )
     if isinstance(filters, str):
         return error_result(filters)
-    try:
+
+    async def work() -> Answer:
         result = await triage_window(state.catena, filters, ProgressReporter(ctx.report_progress))
         text = render_triage(result)
-        if state.simulated:
-            text = SIMULATED_BANNER + text
-        return CallToolResult(
-            content=[TextContent(type="text", text=text)], structured_content=result.model_dump(mode="json")
-        )
-    except CatenaError as error:
-        return error_result(error.message)
-    except Exception as exc:
-        logger.error("%s failed unexpectedly: %s", TOOL_NAME, type(exc).__name__)
-        return error_result(UNEXPECTED_ERROR)
+        return (SIMULATED_BANNER + text if state.simulated else text), result.model_dump(mode="json")
+
+    return await answer(TOOL_NAME, UNEXPECTED_ERROR, work)
 
 
 def register_triage_tool(mcp: MCPServer[Any]) -> None:
@@ -126,11 +117,5 @@ def register_triage_tool(mcp: MCPServer[Any]) -> None:
         name=TOOL_NAME,
         title=TOOL_TITLE,
         description=TOOL_DESCRIPTION,
-        annotations=ToolAnnotations(
-            title=TOOL_TITLE,
-            read_only_hint=True,
-            destructive_hint=False,
-            idempotent_hint=True,
-            open_world_hint=True,
-        ),
+        annotations=read_only(TOOL_TITLE),
     )

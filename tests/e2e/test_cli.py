@@ -8,7 +8,7 @@ import pytest
 from inline_snapshot import snapshot
 
 from catena_mcp.simulator import SimulatorHandle
-from catena_mcp.tools.resource_operation import SIMULATED_BANNER
+from catena_mcp.tools.answer import SIMULATED_BANNER
 from tests.e2e.helpers import TOOL, TRIAGE, arguments, run, server_env, stdio_server, text_of
 
 
