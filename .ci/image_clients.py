@@ -23,6 +23,7 @@ import anyio
 from mcp import Client, StdioServerParameters
 
 TOOL = "get_resource_operation"
+TRIAGE = "triage_resource_operation_failures"
 OPERATION = "failed_tsp_outage"  # a plain failed operation of the simulator's catalogue
 ERAS = (("legacy", "2025-11-25"), ("auto", "2026-07-28"))
 DOCKER = shutil.which("docker") or "/usr/bin/docker"
@@ -41,14 +42,18 @@ def docker(*args: str) -> str:
 async def check_client(client: Client, era: str) -> str:
     assert client.protocol_version == era, f"protocol {client.protocol_version}, expected {era}"
     tools = [tool.name for tool in (await client.list_tools()).tools]
-    assert tools == [TOOL], f"tools {tools}"
+    assert tools == [TOOL, TRIAGE, "list_resource_operations"], f"tools {tools}"
     result = await client.call_tool(TOOL, arguments)
     assert result.is_error is False, result.content
     structured: dict[str, Any] = result.structured_content or {}
     assert structured["operation"]["id"] == operation["id"], structured["operation"]
     verdict = structured["diagnosis"]["verdict"]
     assert verdict == "failed", f"verdict {verdict}"
-    return f"protocol {era}, tools/list, tools/call -> verdict {verdict}"
+    triage = await client.call_tool(TRIAGE, {})
+    assert triage.is_error is False, triage.content
+    patterns = len((triage.structured_content or {})["patterns"])
+    assert patterns > 0, "no failure pattern in the simulator's last day"
+    return f"protocol {era}, tools/list, {TOOL} -> verdict {verdict}, {TRIAGE} -> {patterns} patterns"
 
 
 async def stdio(mode: str, era: str) -> None:
