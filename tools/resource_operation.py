@@ -1,6 +1,7 @@
 """The `get_resource_operation` tool: fetch one operation, diagnose it, return text + structured content."""
 
 import functools
+from operator import attrgetter
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
@@ -11,6 +12,7 @@ from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult
 from pydantic import Field, TypeAdapter
+from pydantic_core import to_json
 
 from catena_mcp.tools.answer import SIMULATED_BANNER, Answer, answer, read_only
 from catena_mcp.tools.catena.records import ResourceOperation, ResourceOperationLog
@@ -43,6 +45,8 @@ PAYLOAD_LIMIT_BYTES = 4_000
 # Room for the JSON-RPC envelope and the escaping of the text.
 _ENVELOPE_BYTES = 1_000
 _LOGS = TypeAdapter(list[ResourceOperationLog])
+# Echoed on their own terms: the payload bounded as a whole, the logs newest first and fewest that fit.
+_NOT_ECHOED = {"logs", "payload"}
 # Operations with this many logs or more (the 5,000-log one takes ~15 ms) are explained in a worker thread.
 THREAD_EXPLAIN_MIN_LOGS = 2_000
 
@@ -93,37 +97,42 @@ def explain(operation: ResourceOperation, *, now: datetime, simulated: bool, max
     text = render_text(operation, diagnosis)
     if simulated:
         text = SIMULATED_BANNER + text
-    logs = sorted(operation.logs, key=lambda log: log.created_at)
+    logs = sorted(operation.logs, key=attrgetter("created_at"))
     recent = logs[len(logs) - max_logs :] if max_logs else []
-    fields = operation.model_dump(mode="json", exclude={"logs", "payload"})
-    dumped_logs = _LOGS.dump_python(recent, mode="json")
-    # pydantic's JSON of the same values, to size them and spot long strings without walking them in Python.
-    wire = operation.model_dump_json(exclude={"logs", "payload"}) + _LOGS.dump_json(recent).decode()
-    # In JSON, a string longer than FIELD_LIMIT_CHARS is a stretch at least that long without a double quote.
-    long_values = max(map(len, wire.split('"'))) > FIELD_LIMIT_CHARS
-    if long_values:
-        fields = bound_json(fields, text_limit=FIELD_LIMIT_CHARS, items_limit=100)
-        dumped_logs = [bound_json(log, text_limit=FIELD_LIMIT_CHARS, items_limit=50) for log in dumped_logs]
-    payload = _bounded_payload(operation.payload)
+    echoed: dict[str, Any] = {
+        **operation.model_dump(mode="json", exclude=_NOT_ECHOED),
+        "payload": _bounded_payload(operation.payload),
+        "logs": _LOGS.dump_python(recent, mode="json"),
+    }
     content: dict[str, Any] = {
-        "operation": {**fields, "payload": payload, "logs": dumped_logs},
+        "operation": echoed,
         # The diagnosis bounds itself: its upstream text is cleaned and cut, its lists capped.
         "diagnosis": diagnosis.model_dump(mode="json"),
         "logs_omitted": len(logs) - len(recent),
     }
-    size = len(text.encode()) + _ENVELOPE_BYTES
-    if long_values:
-        size += json_size(content)
-    else:
-        size += len(wire.encode()) + json_size(payload) + len(diagnosis.model_dump_json())
-    if size > RESULT_CEILING_BYTES:
+    # One serialization (pydantic-core's, as compact JSON) sizes the result and finds long strings: in JSON,
+    # a string longer than FIELD_LIMIT_CHARS is a stretch at least that long without a double quote.
+    wire = to_json(content)
+    room = RESULT_CEILING_BYTES - _ENVELOPE_BYTES - len(text.encode())
+    if len(wire) > room or max(map(len, wire.split(b'"'))) > FIELD_LIMIT_CHARS:
+        # Upstream values too long, or too many (quotes escaped inside a value hide its length from the
+        # test above, not from the size): every echoed value is cut to its limit.
+        for name, value in echoed.items():
+            if name not in ("payload", "logs"):
+                echoed[name] = bound_json(value, text_limit=FIELD_LIMIT_CHARS, items_limit=100)
+        echoed["logs"] = [
+            bound_json(log, text_limit=FIELD_LIMIT_CHARS, items_limit=50) for log in echoed["logs"]
+        ]
+        wire = to_json(content)
+    if len(wire) > room:
         # Over the ceiling: the oldest of the logs asked for go first, as few as it takes.
-        excess = size - RESULT_CEILING_BYTES
+        dumped_logs = echoed["logs"]
+        excess = len(wire) - room
         dropped = 0
         while excess > 0 and dropped < len(dumped_logs):
             excess -= json_size(dumped_logs[dropped]) + 1
             dropped += 1
-        content["operation"]["logs"] = dumped_logs[dropped:]
+        echoed["logs"] = dumped_logs[dropped:]
         content["logs_omitted"] += dropped
     return Explanation(text=text, content=content)
 
@@ -135,12 +144,29 @@ def _bounded_payload(payload: dict[str, Any] | None) -> Any:
     """
     if payload is None:
         return None
+    if _small_and_flat(payload):
+        return payload  # what the first sketch below would copy unchanged
     # Cut at the limit itself: anything cut then serializes past the limit, so a result within it is whole.
     for text_limit, items_limit in ((PAYLOAD_LIMIT_BYTES, PAYLOAD_LIMIT_BYTES), (200, 30), (40, 10)):
         sketch = bound_json(payload, text_limit=text_limit, items_limit=items_limit)
         if json_size(sketch) <= PAYLOAD_LIMIT_BYTES:
             return sketch
     return {"…": f"{TRUNCATED} a payload of {len(payload):,} fields, too large to show]"}
+
+
+def _small_and_flat(payload: dict[str, Any]) -> bool:
+    """Whether `bound_json` at PAYLOAD_LIMIT_BYTES would leave the payload as it is: flat (the common
+    shape) and short. Decided without serializing more than PAYLOAD_LIMIT_BYTES of it."""
+    chars = 0
+    for key, value in payload.items():
+        if isinstance(value, str):
+            chars += len(value)
+        elif not (value is None or isinstance(value, int | float)):
+            return False  # nested: `bound_json` decides
+        chars += len(key)
+        if chars > PAYLOAD_LIMIT_BYTES:
+            return False
+    return len(to_json(payload)) <= PAYLOAD_LIMIT_BYTES
 
 
 UNEXPECTED_ERROR = (

@@ -7,10 +7,11 @@ reads as quoted data rather than as our own words.
 """
 
 import itertools
-import json
 import re
 import unicodedata
 from typing import Any
+
+from pydantic_core import to_json
 
 # Terminal escape sequences (colours, cursor moves) go whole, not just their ESC byte.
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-_]")
@@ -107,4 +108,4 @@ def bound_json(value: Any, *, text_limit: int, items_limit: int, depth: int = 8)
 
 def json_size(value: Any) -> int:
     """Bytes of `value` as compact UTF-8 JSON: its size on the wire, and at most its cost in tokens."""
-    return len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode())
+    return len(to_json(value))
