@@ -28,6 +28,7 @@ from catena_mcp.tools.diagnosis.error_types_guide import ERROR_TYPES_GUIDE, GUID
 from catena_mcp.tools.diagnosis.next_steps import next_steps
 from catena_mcp.tools.diagnosis.ratelimit import header_kind
 from tests.fakes import NOW
+from tests.operations import log, operation
 from tests.test_render_properties import operations
 
 CATALOGUE = load_catalogue()
@@ -740,6 +741,48 @@ def test_structured_output_caps_many_failure_kinds() -> None:
         72,
     )
     assert len(diagnosis.model_dump_json()) == snapshot(32785)
+
+
+def test_progression_is_shown_only_where_the_table_cannot_tell_it() -> None:
+    # tsp 503, validation 422, tsp 503 again: two table rows, one of them for two separate runs, so the
+    # order is not in the table. (With one run per kind, as in every catalogue operation but three, the
+    # table's rows and their Seen ranges tell it all and the line is left out.)
+    raw = operation(
+        "failed",
+        [
+            log(1, error_type="tsp", code=503, details="Service Unavailable"),
+            log(2, error_type="validation", code=422, details="name: too long"),
+            log(3, error_type="tsp", code=503, details="Service Unavailable"),
+        ],
+    )
+    op = ResourceOperation.model_validate(raw)
+    assert render_text(op, diagnose(op, now=NOW)) == snapshot("""\
+**Failed** after 3 attempts: update vehicle on samsara; latest failure tsp (HTTP 503) at 2026-11-20T10:03:00Z; earlier: validation (HTTP 422).
+
+**Fleet ref:** `acme-logistics` · **Created:** 2026-11-20T09:59:58Z (undated times below: this day, UTC) · **Updated:** 10:30:00  \n\
+**Attempts:** 3 failed, 10:01:00 → 10:03:00 (2 min)  \n\
+**Progression:** tsp 503 ×1 → validation 422 ×1 → tsp 503 ×1
+
+**Failures by kind**, latest first:
+| Error type | HTTP | Count | Seen | Latest details |
+|-|-|-|-|-|
+| `tsp` | 503 | 2 | 10:01:00 → 10:03:00 | `Service Unavailable` |
+| `validation` | 422 | 1 | 10:02:00 | `name: too long` |
+
+**Payload fields the details name**, as sent:
+- `name`: `Truck 42` (8 characters)
+
+**Next steps:**
+1. TSP outage or server error (HTTP 503), usually transient: if it persists, report it to the TSP.
+2. The TSP rejected the payload: fix the fields shown above as its details say (rules differ per TSP).
+3. Catena has stopped trying and has no retry endpoint: issue the write again once the cause is fixed.\
+""")
+    text_by_key = {key: text_of(key) for key in CATALOGUE}
+    assert {key for key, text in text_by_key.items() if "**Progression:**" in text} == {
+        "many_failure_kinds",  # runs left out
+        "thousands_of_logs",  # runs left out
+        "success_after_retries",  # a success after the failures
+    }
 
 
 # --- Next steps state only what the record holds ----------------------------------------------------------
