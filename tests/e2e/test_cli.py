@@ -71,43 +71,42 @@ get_resource_operation  (largest pattern's example)
 ──────────────────────────────────────────────────────────────────────────────
 **Failed** after 1 attempt: update user on geotab; latest failure auth (HTTP 401) at 2026-11-20T23:38:25Z.
 
-**Fleet ref:** `acme-freight` · **Created:** 2026-11-20T23:38:23Z (undated times below: this day, UTC) · **Updated:** 23:38:25Z  \n\
-**Attempts:** 1 (1 failed), 23:38:25Z  \n\
-**Progression:** one failed attempt: auth 401 ×1
+**Fleet ref:** `acme-freight` · **Created:** 2026-11-20T23:38:23Z (undated times below: this day, UTC) · **Updated:** 23:38:25  \n\
+**Attempts:** 1 failed, 23:38:25
 
-**Failures by kind** (most recent first):
+**Failures by kind**, latest first:
 | Error type | HTTP | Count | Seen | Latest details |
-|---|---|---|---|---|
-| `auth` | 401 | 1 | 23:38:25Z | `401 Unauthorized: invalid_grant: the user's session was revoked` |
+|-|-|-|-|-|
+| `auth` | 401 | 1 | 23:38:25 | `401 Unauthorized: invalid_grant: the user's session was revoked` |
 
 **Request IDs to quote:**
-- `geo-00666-1`: attempt 1, 23:38:25Z, auth 401
+- `geo-00666-1`: attempt 1, 23:38:25, auth 401
 
 **Next steps:**
 1. The TSP rejected the connection's credentials: the fleet must re-authorize this connection with its TSP; retrying changes nothing until then.
-2. Catena has stopped trying (status failed) and has no retry endpoint: issue the write again once the cause is fixed.
+2. Catena has stopped trying and has no retry endpoint: issue the write again once the cause is fixed.
 
 ──────────────────────────────────────────────────────────────────────────────
 get_resource_operation  (success_after_retries)
 ──────────────────────────────────────────────────────────────────────────────
 **Succeeded** after 3 attempts: update user on motive at 2026-11-20T10:31:03Z, after failures network (no HTTP status), tsp (HTTP 503).
 
-**Fleet ref:** `rio-grande-haulage` · **Created:** 2026-11-20T10:28:11Z (undated times below: this day, UTC) · **Updated:** 10:31:04Z  \n\
+**Fleet ref:** `rio-grande-haulage` · **Created:** 2026-11-20T10:28:11Z (undated times below: this day, UTC) · **Updated:** 10:31:04  \n\
 **Resource ID:** `c41e8a2f-7b3d-4e9c-a1f5-6d2b8e0c4a7f` · **Source ID (in the TSP):** `4417729`  \n\
-**Attempts:** 3 (2 failed, 1 succeeded), 10:28:42Z → 10:31:03Z (2 min 21 s)  \n\
-**Progression:** the outcome changed 2 times: network ×1 → tsp 503 ×1 → success ×1
+**Attempts:** 3 (2 failed, 1 succeeded), 10:28:42 → 10:31:03 (2 min 21 s)  \n\
+**Progression:** network ×1 → tsp 503 ×1 → success ×1
 
-**Failures by kind** (most recent first):
+**Failures by kind**, latest first:
 | Error type | HTTP | Count | Seen | Latest details |
-|---|---|---|---|---|
-| `tsp` | 503 | 1 | 10:29:31Z | `503 Service Unavailable: upstream maintenance window` |
-| `network` | - | 1 | 10:28:42Z | `ReadTimeout: no response from api.gomotive.com within 30s` |
+|-|-|-|-|-|
+| `tsp` | 503 | 1 | 10:29:31 | `503 Service Unavailable: upstream maintenance window` |
+| `network` | - | 1 | 10:28:42 | `ReadTimeout: no response from api.gomotive.com within 30s` |
 
 **Rate limits:**
-- tsp 503 at 10:29:31Z: retry after 1 min 29 s, at 10:31:00Z (already passed)
+- tsp 503 at 10:29:31: retry after 1 min 29 s, at 10:31:00 (already passed)
 
 **Request IDs to quote:**
-- `mtv-7f2a91c0e4`: attempt 2, 10:29:31Z, tsp 503
+- `mtv-7f2a91c0e4`: attempt 2, 10:29:31, tsp 503
 
 **Next steps:**
 1. Nothing to do: the write succeeded after 2 failed attempts; look into the failures only if they recur.
@@ -117,57 +116,55 @@ get_resource_operation  (rate_limit_x_variants)
 ──────────────────────────────────────────────────────────────────────────────
 **Failed** after 3 attempts: create user on samsara; latest failure tsp (HTTP 429) at 2026-11-20T11:09:58Z; earlier: tsp (HTTP 502), tsp (HTTP 503).
 
-**Fleet ref:** `acme-freight` · **Created:** 2026-11-20T10:00:00Z (undated times below: this day, UTC) · **Updated:** 11:10:00Z  \n\
-**Attempts:** 3 (3 failed), 10:00:03Z → 11:09:58Z (1 h 9 min)  \n\
-**Progression:** the outcome changed 2 times: tsp 502 ×1 → tsp 503 ×1 → tsp 429 ×1
+**Fleet ref:** `acme-freight` · **Created:** 2026-11-20T10:00:00Z (undated times below: this day, UTC) · **Updated:** 11:10:00  \n\
+**Attempts:** 3 failed, 10:00:03 → 11:09:58 (1 h 9 min)
 
-**Failures by kind** (most recent first):
+**Failures by kind**, latest first:
 | Error type | HTTP | Count | Seen | Latest details |
-|---|---|---|---|---|
-| `tsp` | 429 | 1 | 11:09:58Z | `Too many requests` |
-| `tsp` | 503 | 1 | 10:30:00Z | `503 Service Unavailable` |
-| `tsp` | 502 | 1 | 10:00:03Z | `502 Bad Gateway` |
+|-|-|-|-|-|
+| `tsp` | 429 | 1 | 11:09:58 | `Too many requests` |
+| `tsp` | 503 | 1 | 10:30:00 | `503 Service Unavailable` |
+| `tsp` | 502 | 1 | 10:00:03 | `502 Bad Gateway` |
 
 **Rate limits:**
-- tsp 429 at 11:09:58Z: retry after 32 s: 11:10:30Z · window resets 11:11:00Z · limit 100 per 1 min, 0 remaining · they disagree: honour the later, 11:11:00Z (already passed)
-- tsp 503 at 10:30:00Z: window resets 10:31:00Z (already passed) · limit 25, 0 remaining
-- tsp 502 at 10:00:03Z: retry after 15 s: 10:00:18Z · window resets 10:00:48Z · 0 remaining · they disagree: honour the later, 10:00:48Z (already passed)
+- tsp 429 at 11:09:58: retry after 32 s: 11:10:30 · window resets 11:11:00 · limit 100 per 1 min, 0 remaining · they disagree: honour the later, 11:11:00 (already passed)
+- tsp 503 at 10:30:00: window resets 10:31:00 (already passed) · limit 25, 0 remaining
+- tsp 502 at 10:00:03: retry after 15 s: 10:00:18 · window resets 10:00:48 · 0 remaining · they disagree: honour the later, 10:00:48 (already passed)
 
 **Request IDs to quote:**
-- `sam-4410ab`: attempt 3, 11:09:58Z, tsp 429
+- `sam-4410ab`: attempt 3, 11:09:58, tsp 429
 
 **Next steps:**
 1. The TSP throttled the requests (HTTP 429): wait until 2026-11-20T11:11:00Z (already passed) before issuing the write again, and pace writes on this connection.
 2. TSP outage or server error (HTTP 503, 502), usually transient: if it persists, report it to the TSP.
-3. Catena has stopped trying (status failed) and has no retry endpoint: issue the write again once the cause is fixed.
+3. Catena has stopped trying and has no retry endpoint: issue the write again once the cause is fixed.
 
 ──────────────────────────────────────────────────────────────────────────────
 get_resource_operation  (failed_validation)
 ──────────────────────────────────────────────────────────────────────────────
 **Failed** after 2 attempts: create user on geotab; latest failure validation (HTTP 422) at 2026-11-20T09:02:39Z.
 
-**Fleet ref:** `northwind-logistics` · **Created:** 2026-11-20T09:02:00Z (undated times below: this day, UTC) · **Updated:** 09:02:40Z  \n\
-**Attempts:** 2 (2 failed), 09:02:05Z → 09:02:39Z (34 s)  \n\
-**Progression:** the same failure repeated: validation 422 ×2
+**Fleet ref:** `northwind-logistics` · **Created:** 2026-11-20T09:02:00Z (undated times below: this day, UTC) · **Updated:** 09:02:40  \n\
+**Attempts:** 2 failed, 09:02:05 → 09:02:39 (34 s)
 
-**Failures by kind** (most recent first):
+**Failures by kind**, latest first:
 | Error type | HTTP | Count | Seen | Latest details |
-|---|---|---|---|---|
-| `validation` | 422 | 2 | 09:02:05Z → 09:02:39Z | `ArgumentException: Name 'j.oneil' is invalid: user names must be e-mail addresses; licenseNumber exceeds 16 characters` |
+|-|-|-|-|-|
+| `validation` | 422 | 2 | 09:02:05 → 09:02:39 | `ArgumentException: Name 'j.oneil' is invalid: user names must be e-mail addresses; licenseNumber exceeds 16 characters` |
 
-**Payload fields the details name** (as sent):
+**Payload fields the details name**, as sent:
 - `license_number`: `D1234-56789-01234-5` (19 characters)
 
 **Rate limits:**
-- validation 422 at 09:02:39Z: window resets 09:03:00Z · window 1 min, 1497 remaining
+- validation 422 at 09:02:39: window resets 09:03:00 · window 1 min, 1497 remaining
 
 **Request IDs to quote:**
-- `gt-0a9f`: attempt 2, 09:02:39Z, validation 422
-- `gt-0a91`: attempt 1, 09:02:05Z, validation 422
+- `gt-0a9f`: attempt 2, 09:02:39, validation 422
+- `gt-0a91`: attempt 1, 09:02:05, validation 422
 
 **Next steps:**
 1. The TSP rejected the payload: fix the fields shown above as its details say (rules differ per TSP).
-2. Catena has stopped trying (status failed) and has no retry endpoint: issue the write again once the cause is fixed.
+2. Catena has stopped trying and has no retry endpoint: issue the write again once the cause is fixed.
 
 ──────────────────────────────────────────────────────────────────────────────
 All simulated. Wire it into a client with: catena-mcp --demo
@@ -187,9 +184,9 @@ def test_diagnose_prints_what_the_tool_says_with_and_without_demo(
     assert result.stdout == snapshot("""\
 **Succeeded** on the first attempt: create vehicle on samsara at 2026-11-20T09:00:01Z.
 
-**Fleet ref:** `acme-freight` · **Created:** 2026-11-20T09:00:00Z (undated times below: this day, UTC) · **Updated:** 09:00:02Z  \n\
+**Fleet ref:** `acme-freight` · **Created:** 2026-11-20T09:00:00Z (undated times below: this day, UTC) · **Updated:** 09:00:02  \n\
 **Resource ID:** `5a7c9e1b-3d2f-4a6b-8c0e-1f3d5b7a9c2e` · **Source ID (in the TSP):** `281474982547231`  \n\
-**Attempts:** 1 (1 succeeded), 09:00:01Z
+**Attempts:** 1 succeeded, 09:00:01
 
 **Next steps:**
 1. Nothing to do: the TSP accepted the write.

@@ -220,7 +220,7 @@ async def test_invisible_text_never_reaches_the_reader(sim: SimulatorHandle, tmp
     )
     quoted = [line for line in text_of(in_text).splitlines() if "VIN rejected" in line]
     assert quoted == snapshot(
-        ["| `network` | - | 5 | 07:00:31Z → 07:30:38Z | `VIN rejected by TSP: see esrever end` |"]
+        ["| `network` | - | 5 | 07:00:31 → 07:30:38 | `VIN rejected by TSP: see esrever end` |"]
     )
 
 

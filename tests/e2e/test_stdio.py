@@ -47,9 +47,9 @@ async def test_every_catalogue_operation_over_stdio(
             "success_first_time": """\
 **Succeeded** on the first attempt: create vehicle on samsara at 2026-11-20T09:00:01Z.
 
-**Fleet ref:** `acme-freight` · **Created:** 2026-11-20T09:00:00Z (undated times below: this day, UTC) · **Updated:** 09:00:02Z  \n\
+**Fleet ref:** `acme-freight` · **Created:** 2026-11-20T09:00:00Z (undated times below: this day, UTC) · **Updated:** 09:00:02  \n\
 **Resource ID:** `5a7c9e1b-3d2f-4a6b-8c0e-1f3d5b7a9c2e` · **Source ID (in the TSP):** `281474982547231`  \n\
-**Attempts:** 1 (1 succeeded), 09:00:01Z
+**Attempts:** 1 succeeded, 09:00:01
 
 **Next steps:**
 1. Nothing to do: the TSP accepted the write.\
@@ -57,28 +57,27 @@ async def test_every_catalogue_operation_over_stdio(
             "failed_validation": """\
 **Failed** after 2 attempts: create user on geotab; latest failure validation (HTTP 422) at 2026-11-20T09:02:39Z.
 
-**Fleet ref:** `northwind-logistics` · **Created:** 2026-11-20T09:02:00Z (undated times below: this day, UTC) · **Updated:** 09:02:40Z  \n\
-**Attempts:** 2 (2 failed), 09:02:05Z → 09:02:39Z (34 s)  \n\
-**Progression:** the same failure repeated: validation 422 ×2
+**Fleet ref:** `northwind-logistics` · **Created:** 2026-11-20T09:02:00Z (undated times below: this day, UTC) · **Updated:** 09:02:40  \n\
+**Attempts:** 2 failed, 09:02:05 → 09:02:39 (34 s)
 
-**Failures by kind** (most recent first):
+**Failures by kind**, latest first:
 | Error type | HTTP | Count | Seen | Latest details |
-|---|---|---|---|---|
-| `validation` | 422 | 2 | 09:02:05Z → 09:02:39Z | `ArgumentException: Name 'j.oneil' is invalid: user names must be e-mail addresses; licenseNumber exceeds 16 characters` |
+|-|-|-|-|-|
+| `validation` | 422 | 2 | 09:02:05 → 09:02:39 | `ArgumentException: Name 'j.oneil' is invalid: user names must be e-mail addresses; licenseNumber exceeds 16 characters` |
 
-**Payload fields the details name** (as sent):
+**Payload fields the details name**, as sent:
 - `license_number`: `D1234-56789-01234-5` (19 characters)
 
 **Rate limits:**
-- validation 422 at 09:02:39Z: window resets 09:03:00Z · window 1 min, 1497 remaining
+- validation 422 at 09:02:39: window resets 09:03:00 · window 1 min, 1497 remaining
 
 **Request IDs to quote:**
-- `gt-0a9f`: attempt 2, 09:02:39Z, validation 422
-- `gt-0a91`: attempt 1, 09:02:05Z, validation 422
+- `gt-0a9f`: attempt 2, 09:02:39, validation 422
+- `gt-0a91`: attempt 1, 09:02:05, validation 422
 
 **Next steps:**
 1. The TSP rejected the payload: fix the fields shown above as its details say (rules differ per TSP).
-2. Catena has stopped trying (status failed) and has no retry endpoint: issue the write again once the cause is fixed.\
+2. Catena has stopped trying and has no retry endpoint: issue the write again once the cause is fixed.\
 """,
         }
     )

@@ -105,8 +105,8 @@ _UNEXPECTED = Step(  # a tsp failure, not 429 nor 5xx
 )
 _UNKNOWN_TYPE = Step(  # an error type Catena does not document
     "unknown_error_type",
-    "Catena reported an error type this server does not know: read the error details and ask Catena"
-    " support before issuing the write again.",
+    "Catena reported an undocumented error type: read the error details and ask Catena support before"
+    " issuing the write again.",
 )
 
 
@@ -211,8 +211,9 @@ def next_steps(verdict: Verdict, groups: Sequence[FailureGroup], attempts: Attem
         steps.append(
             Step(
                 "failed",
-                "Catena has stopped trying (status failed) and has no retry endpoint: issue the write again"
-                " once the cause is fixed.",
+                # The verdict ("Failed") already says the status.
+                "Catena has stopped trying and has no retry endpoint: issue the write again once the cause"
+                " is fixed.",
             )
         )
     return steps

@@ -49,9 +49,9 @@ _DROP_ORDER = (
 
 
 class _Clock:
-    """Times on the operation's creation day lose their date (stated once, in the facts).
+    """Times on the operation's creation day lose their date and their `Z` (both stated once, in the facts).
 
-    A full timestamp costs about 11 tokens and a short answer holds a dozen of them.
+    A full timestamp costs about 13 tokens, a bare time 5, and a short answer holds a dozen of them.
     """
 
     def __init__(self, operation: ResourceOperation) -> None:
@@ -59,7 +59,7 @@ class _Clock:
 
     def __call__(self, moment: datetime) -> str:
         full = fmt_time(moment)
-        return full[11:] if moment.date() == self.day else full
+        return full[11:19] if moment.date() == self.day else full
 
 
 def render_text(operation: ResourceOperation, diagnosis: Diagnosis) -> str:
@@ -152,13 +152,17 @@ def _facts(operation: ResourceOperation, diagnosis: Diagnosis, at: Callable[[dat
         )
         if count
     ]
-    line = f"**Attempts:** {attempts.total}" + (f" ({', '.join(counts)})" if counts else "")
+    # "4 failed", not "4 (4 failed)": the total is spelled out only when the outcomes differ.
+    if len(counts) == 1:
+        line = f"**Attempts:** {counts[0]}"
+    else:
+        line = f"**Attempts:** {attempts.total}" + (f" ({', '.join(counts)})" if counts else "")
     if attempts.first_at and attempts.last_at and attempts.span_seconds is not None:
         line += f", {at(attempts.first_at)}"
         if attempts.total > 1:
             line += f" → {at(attempts.last_at)} ({fmt_duration(attempts.span_seconds)})"
     lines.append(line)
-    if attempts.failed + attempts.other:
+    if attempts.failed + attempts.other and not _table_tells_progression(diagnosis):
         lines.append(f"**Progression:** {_progression(diagnosis)}")
     lines += _undocumented(operation, at)
     return "  \n".join(lines)
@@ -201,18 +205,27 @@ def _capped(items: list[str], cap: int, more: str, prefix: str = "") -> list[str
     return [*items[:cap], f"{prefix}{len(items) - cap} {more}"]
 
 
+def _table_tells_progression(diagnosis: Diagnosis) -> bool:
+    """Whether the table already tells how the outcome evolved: every kind failed in one run of attempts,
+    none succeeded in between, and every kind has its row (its Seen range then orders the runs)."""
+    progression = diagnosis.progression
+    kinds = [(phase.error_type, phase.status_code) for phase in progression.phases]
+    return (
+        not progression.phases_omitted
+        and not any(phase.succeeded for phase in progression.phases)
+        and len(set(kinds)) == len(kinds)
+        and len(diagnosis.failure_groups) <= MAX_TABLE_ROWS
+        and not diagnosis.failure_groups_omitted
+    )
+
+
 def _progression(diagnosis: Diagnosis) -> str:
     progression = diagnosis.progression
-    if progression.kind == "single_failure":
-        head = "one failed attempt"
-    elif progression.kind == "repeated":
-        head = "the same failure repeated"
-    else:
-        head = f"the outcome changed {plural(progression.changes, 'time')}"
     runs = [_run(phase) for phase in progression.phases]
     if not progression.phases_omitted:
-        return f"{head}: " + " → ".join(runs)
-    # Too many runs to list: say in which order the kinds first appeared, then where it ends.
+        return " → ".join(runs)  # the arrows count the changes
+    # Too many runs to list: say how many changes, in which order the kinds first appeared, where it ends.
+    head = f"the outcome changed {plural(progression.changes, 'time')}"
     by_first = sorted(diagnosis.failure_groups[:MAX_TABLE_ROWS], key=lambda group: group.first_seen)
     order = " → ".join(_label(group.error_type, group.status_code) for group in by_first)
     return f"{head}; kinds in order of first appearance: {order}; latest runs: … → " + " → ".join(runs[-4:])
@@ -237,9 +250,9 @@ def _table(diagnosis: Diagnosis, at: Callable[[datetime], str]) -> str:
     if not groups:
         return ""
     rows = [
-        "**Failures by kind** (most recent first):",
+        "**Failures by kind**, latest first:",
         "| Error type | HTTP | Count | Seen | Latest details |",
-        "|---|---|---|---|---|",
+        "|-|-|-|-|-|",
     ]
     for row, group in enumerate(groups[:MAX_TABLE_ROWS]):
         kind = "none" if group.error_type is None else quote(group.error_type, 24)
@@ -272,7 +285,7 @@ def _payload_fields(diagnosis: Diagnosis) -> str:
         by = f" · {_label(group.error_type, group.status_code)}" if several else ""
         lines.append(f"- {quote(field.path, 48)}: {quote(field.value, 60)}{length}{by}")
     return "\n".join(
-        ["**Payload fields the details name** (as sent):", *_capped(lines, MAX_PAYLOAD_LINES, "more", "- ")]
+        ["**Payload fields the details name**, as sent:", *_capped(lines, MAX_PAYLOAD_LINES, "more", "- ")]
     )
 
 
