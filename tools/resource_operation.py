@@ -1,9 +1,9 @@
 """The `get_resource_operation` tool: fetch one operation, diagnose it, return text + structured content."""
 
 import functools
-from operator import attrgetter
 from dataclasses import dataclass
 from datetime import datetime
+from operator import attrgetter
 from typing import Annotated, Any
 from uuid import UUID
 

@@ -8,7 +8,6 @@ fields, text cleaning) is done only for what is reported: the latest of each lis
 """
 
 from datetime import datetime
-from heapq import nlargest
 from operator import attrgetter
 
 from catena_mcp.tools.catena.records import (
@@ -168,11 +167,12 @@ def _group(
             throttled=log.response_status_code == 429,
         )
     candidates = {*_last_inserted(headers.ids), *headers.repeated}
-    by_recency = nlargest(
-        MAX_REQUEST_IDS,
+    # A handful of candidates: sorting them is cheaper than a heap.
+    by_recency = sorted(
         ((value, headers.ids[value]) for value in candidates),
         key=lambda item: _recency(item, ordered),
-    )
+        reverse=True,
+    )[:MAX_REQUEST_IDS]
     return FailureGroup(
         error_type=None if error_type is None else clean(error_type, 60),
         status_code=status_code,

@@ -307,7 +307,7 @@ def parse_rate_limit(
     out = collect(pairs)
     asked, reset_at = _moments(out, at)
     retry_at = honoured(out, at, throttled)
-    facts = RateLimitFacts(
+    return RateLimitFacts(
         log_id=log_id,
         observed_at=at,
         limit=out.limit,
@@ -316,14 +316,14 @@ def parse_rate_limit(
         reset_at=reset_at,
         retry_asked_at=asked,
         retry_at=retry_at,
+        retry_after_seconds=None if retry_at is None else round((retry_at - at).total_seconds(), 3),
+        retry_at_passed=None if retry_at is None else retry_at <= now,
+        seconds_until_retry=(
+            None if retry_at is None else round(max((retry_at - now).total_seconds(), 0.0), 3)
+        ),
         raw={clean(name, 60): clean(value, 120) for name, value in _in_received_order(headers)},
         unparsed=[clean(name, 60) for name in out.unparsed],
     )
-    if retry_at is not None:
-        facts.retry_after_seconds = round((retry_at - at).total_seconds(), 3)
-        facts.retry_at_passed = retry_at <= now
-        facts.seconds_until_retry = round(max((retry_at - now).total_seconds(), 0.0), 3)
-    return facts
 
 
 def _in_received_order(headers: Mapping[str, str]) -> list[tuple[str, str]]:
