@@ -42,7 +42,7 @@ COMPACT_SCHEMA = ConfigDict(json_schema_extra=compact_schema)
 
 
 def row_schema(schema: dict[str, Any]) -> None:
-    """A compact schema whose fields are named and required, with their types stated in its description.
+    """A compact schema whose scalar fields are named and required, their types stated in its description.
 
     For a row that repeats many times in one result. The official client validates with `jsonschema`, which
     pays ~4 µs for every value that has a schema of its own, whatever the schema says (formats are not
