@@ -27,7 +27,7 @@ async def test_tools_list(server_factory: ServerFactory) -> None:
         {
             "get_resource_operation": 5991,
             "triage_resource_operation_failures": 3884,
-            "list_resource_operations": 1907,
+            "list_resource_operations": 1861,
         }
     )
     assert max(sizes.values()) < 6000

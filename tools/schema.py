@@ -41,6 +41,32 @@ def _compact(node: dict[str, Any]) -> None:
 COMPACT_SCHEMA = ConfigDict(json_schema_extra=compact_schema)
 
 
+def row_schema(schema: dict[str, Any]) -> None:
+    """A compact schema whose scalar fields are named and required, their types stated in its description.
+
+    For a row that repeats many times in one result. The official client validates with `jsonschema`, which
+    pays ~4 µs for every value that has a schema of its own, whatever the schema says (formats are not
+    asserted; descriptions, `type: [T, null]` and plain `type` cost the same), and nothing for a value whose
+    schema is `true`. Fifty listed rows of 11 typed values made that validation a quarter of the call.
+    The server has already validated every row against its model when the client receives it.
+    """
+    compact_schema(schema)
+    fields = schema["properties"]
+    schema["description"] = "; ".join(_field_words(name, field) for name, field in fields.items()) + "."
+    schema["properties"] = dict.fromkeys(fields, True)
+
+
+def _field_words(name: str, field: dict[str, Any]) -> str:
+    types = field["type"] if isinstance(field["type"], list) else [field["type"]]
+    if field.get("format") == "date-time":
+        types = ["date-time" if kind == "string" else kind for kind in types]
+    words = f"{name} ({' or '.join(types)})"
+    return f"{words}: {field['description']}" if "description" in field else words
+
+
+ROW_SCHEMA = ConfigDict(json_schema_extra=row_schema)
+
+
 class OutputModel(BaseModel):
     """Base of a tool's structured result: a compact schema, with single-use `$defs` written in place.
 

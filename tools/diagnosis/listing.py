@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from catena_mcp.tools.diagnosis.next_steps import fmt_time, ident, plural
 from catena_mcp.tools.diagnosis.triage import OperationRow, Stop
 from catena_mcp.tools.diagnosis.triage_render import STOP_REASONS, window_label
-from catena_mcp.tools.schema import COMPACT_SCHEMA, OutputModel
+from catena_mcp.tools.schema import COMPACT_SCHEMA, ROW_SCHEMA, OutputModel
 from catena_mcp.tools.untrusted import quote
 
 StatusFilter = Literal["failed", "pending", "success", "not_success"]
@@ -21,17 +21,17 @@ MAX_CHARS = 5800  # with room for the demo banner: under 6,000 in all
 
 
 class ListedRow(BaseModel):
-    model_config = COMPACT_SCHEMA
+    model_config = ROW_SCHEMA
 
     id: str
     connection_id: str
     tsp: str | None
     resource: str | None
-    op: str | None = Field(description="operation_type.")
+    op: str | None = Field(description="operation_type")
     status: str
-    attempts: int | None = Field(description="null: not in Catena's list item.")
-    error_type: str | None = Field(description="Latest failed attempt's, when known.")
-    http: int | None = Field(description="Latest failed attempt's HTTP status, when known.")
+    attempts: int | None = Field(description="null when Catena's list item carries no attempts")
+    error_type: str | None = Field(description="the latest failed attempt's, when known")
+    http: int | None = Field(description="the latest failed attempt's HTTP status, when known")
     created: datetime
     updated: datetime | None
 
