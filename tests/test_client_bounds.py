@@ -3,6 +3,7 @@ HTTP, and body decoding and odd token replies through httpx's MockTransport."""
 
 import gzip
 import json
+import sys
 import time
 import zlib
 from collections.abc import AsyncIterator
@@ -262,3 +263,37 @@ async def test_an_unsendable_static_token_is_a_configuration_error(sleeps: Sleep
         "CATENA_ACCESS_TOKEN cannot be sent as a bearer token (it holds spaces or control characters): set it to the token alone, then restart the server."
     )
     assert fake.requests == []
+
+
+class _ImportSearches:
+    """A meta path finder that only counts: Python asks it only about modules not yet imported."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    def find_spec(self, name: str, path: object = None, target: object = None) -> None:
+        self.names.append(name)
+
+
+async def test_an_upstream_request_searches_for_no_module() -> None:
+    """Warm calls over real loopback HTTP import nothing. httpcore runs `import sniffio` on every request;
+    measured before sniffio was a dependency: four failed imports per call, each a search of sys.path."""
+    with SimulatorThread() as sim:
+        ref = sim.operations["success_after_retries"]
+        config = ClientConfig(
+            base_url=sim.base_url,
+            token_url=sim.token_url,
+            client_id=sim.client_id,
+            client_secret=SecretStr(sim.client_secret),
+        )
+        async with CatenaClient(config) as client:
+            ids = (UUID(ref.connection_id), UUID(ref.operation_id))
+            await client.get_resource_operation(*ids)  # the first call may import lazily
+            searches = _ImportSearches()
+            sys.meta_path.insert(0, searches)
+            try:
+                for _ in range(3):
+                    await client.get_resource_operation(*ids)
+            finally:
+                sys.meta_path.remove(searches)
+    assert searches.names == []
