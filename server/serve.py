@@ -115,6 +115,7 @@ async def serve(
 
         import uvicorn
 
+        from catena_mcp.server.gc_tuning import tune_for_serving
         from catena_mcp.server.health import add_health_route
 
         add_health_route(mcp)
@@ -140,4 +141,5 @@ async def serve(
         mode = " (stateless)" if stateless else ""
         url = f"http://{host}:{port}{path}"
         print(f"catena-mcp: serving {transport}{mode} on {url}", file=sys.stderr, flush=True)
+        tune_for_serving()
         await uvicorn.Server(config).serve()
