@@ -118,7 +118,7 @@ def explain(operation: ResourceOperation, *, now: datetime, simulated: bool, max
         # Upstream values too long, or too many (quotes escaped inside a value hide its length from the
         # test above, not from the size): every echoed value is cut to its limit.
         for name, value in echoed.items():
-            if name not in ("payload", "logs"):
+            if name not in _NOT_ECHOED:
                 echoed[name] = bound_json(value, text_limit=FIELD_LIMIT_CHARS, items_limit=100)
         echoed["logs"] = [
             bound_json(log, text_limit=FIELD_LIMIT_CHARS, items_limit=50) for log in echoed["logs"]
