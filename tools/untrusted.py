@@ -72,16 +72,29 @@ def bound_json(value: Any, *, text_limit: int, items_limit: int, depth: int = 8)
     cut is marked inside the value itself (`TRUNCATED` + what was left out), so a reader can tell a cut
     value from a short one. Nesting deeper than `depth` is replaced by such a marker.
     """
+    return _Limits(text_limit, items_limit).bound(value, depth)
 
-    def fits(value: Any) -> bool:
+
+class _Limits:
+    """The limits of one `bound_json` call. Methods, not nested functions: a recursive closure holds a
+    reference to itself, so every call would leave a cycle behind for the garbage collector."""
+
+    __slots__ = ("items", "text")
+
+    def __init__(self, text: int, items: int) -> None:
+        self.text = text
+        self.items = items
+
+    def fits(self, value: Any) -> bool:
         # Most values are short strings, numbers or null: settled here, without a call to `bound`.
         return (
             value is None
             or isinstance(value, int | float)
-            or (isinstance(value, str) and len(value) <= text_limit)
+            or (isinstance(value, str) and len(value) <= self.text)
         )
 
-    def bound(value: Any, depth: int) -> Any:
+    def bound(self, value: Any, depth: int) -> Any:
+        text_limit, items_limit, fits = self.text, self.items, self.fits
         if isinstance(value, str):
             if len(value) <= text_limit:
                 return value
@@ -91,19 +104,17 @@ def bound_json(value: Any, *, text_limit: int, items_limit: int, depth: int = 8)
         if depth <= 0:
             return f"{TRUNCATED} nested too deep]"
         if isinstance(value, list):
-            kept = [item if fits(item) else bound(item, depth - 1) for item in value[:items_limit]]
+            kept = [item if fits(item) else self.bound(item, depth - 1) for item in value[:items_limit]]
             if len(value) > items_limit:
                 kept.append(f"{TRUNCATED} {len(value) - items_limit:,} more items]")
             return kept
         bounded = {
-            key if fits(key) else bound(key, 0): item if fits(item) else bound(item, depth - 1)
+            key if fits(key) else self.bound(key, 0): item if fits(item) else self.bound(item, depth - 1)
             for key, item in itertools.islice(value.items(), items_limit)
         }
         if len(value) > items_limit:
             bounded["…"] = f"{TRUNCATED} {len(value) - items_limit:,} more keys]"
         return bounded
-
-    return bound(value, depth)
 
 
 def json_size(value: Any) -> int:
