@@ -307,6 +307,28 @@ async def test_five_thousand_logs_stay_small(server_factory: ServerFactory) -> N
     assert len(json.dumps(result["structuredContent"])) < 200_000
 
 
+async def test_a_long_value_is_cut_even_when_the_result_is_small(server_factory: ServerFactory) -> None:
+    """One long upstream value, in a result far under the size ceiling: it is found and cut all the same,
+    in the record and in an undocumented field, with its marker; the rest of the record is echoed as is."""
+    details = "Rejected: " + "x" * 1490
+    raw = operation(
+        "failed", [log(1, error_type="tsp", code=500, details=details)], tsp_trace="t" * 1200, note="short"
+    )
+    structured = (await call(server_factory(FakeCatena(raw))))["structuredContent"]
+    record = structured["operation"]
+    assert len(json.dumps(structured)) < 10_000
+    assert record["tsp_trace"] == "t" * 1000 + "… [cut by catena-mcp: 1,200 characters in all]"
+    assert (
+        record["logs"][0]["error_details"]
+        == details[:1000] + "… [cut by catena-mcp: 1,500 characters in all]"
+    )
+    assert {**record, "tsp_trace": "<checked>", "logs": "<checked>"} == {
+        **raw,
+        "tsp_trace": "<checked>",
+        "logs": "<checked>",
+    }
+
+
 async def test_drifted_field_types_cost_only_those_values(server_factory: ServerFactory) -> None:
     drifted = operation(
         "failed",

@@ -1,6 +1,7 @@
 """The `get_resource_operation` tool: fetch one operation, diagnose it, return text + structured content."""
 
 import functools
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from operator import attrgetter
@@ -42,6 +43,9 @@ RESULT_CEILING_BYTES = 40_000
 FIELD_LIMIT_CHARS = 1_000
 # The payload is shown whole up to this size; beyond it, cut to a sketch of its fields.
 PAYLOAD_LIMIT_BYTES = 4_000
+# In JSON, a string longer than FIELD_LIMIT_CHARS is a stretch at least that long after a double quote
+# without another (a regular expression finds it ~3x cheaper than splitting the JSON at every quote).
+_LONG_TEXT = re.compile(b'"[^"]{%d}' % (FIELD_LIMIT_CHARS + 1))
 # Room for the JSON-RPC envelope and the escaping of the text.
 _ENVELOPE_BYTES = 1_000
 _LOGS = TypeAdapter(list[ResourceOperationLog])
@@ -110,11 +114,10 @@ def explain(operation: ResourceOperation, *, now: datetime, simulated: bool, max
         "diagnosis": diagnosis.model_dump(mode="json"),
         "logs_omitted": len(logs) - len(recent),
     }
-    # One serialization (pydantic-core's, as compact JSON) sizes the result and finds long strings: in JSON,
-    # a string longer than FIELD_LIMIT_CHARS is a stretch at least that long without a double quote.
+    # One serialization (pydantic-core's, as compact JSON) sizes the result and finds long strings.
     wire = to_json(content)
     room = RESULT_CEILING_BYTES - _ENVELOPE_BYTES - len(text.encode())
-    if len(wire) > room or max(map(len, wire.split(b'"'))) > FIELD_LIMIT_CHARS:
+    if len(wire) > room or _LONG_TEXT.search(wire):
         # Upstream values too long, or too many (quotes escaped inside a value hide its length from the
         # test above, not from the size): every echoed value is cut to its limit.
         for name, value in echoed.items():
