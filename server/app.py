@@ -15,9 +15,9 @@ from catena_mcp.server.config import LogLevel
 from catena_mcp.server.resources import register_resources
 from catena_mcp.tools.catena.client import CatenaClient
 from catena_mcp.tools.context import AppState, utc_now
-from catena_mcp.tools.operation_list import register_list_tool
-from catena_mcp.tools.resource_operation import register_tool
-from catena_mcp.tools.triage import register_triage_tool
+from catena_mcp.tools.operation_list import list_tool
+from catena_mcp.tools.resource_operation import resource_operation_tool
+from catena_mcp.tools.triage import triage_tool
 
 INSTRUCTIONS = """\
 Explains Catena Telematics resource operations: write-backs (vehicle, driver, message, ...) that Catena \
@@ -60,11 +60,9 @@ def build_server(
         log_level=log_level,
         token_verifier=token_verifier,
         auth=auth,
+        tools=[resource_operation_tool(), triage_tool(), list_tool()],
     )
     server: MCPServer[Any] = mcp
-    register_tool(server)
-    register_triage_tool(server)
-    register_list_tool(server)
     register_prompts(server)
     register_resources(server)
     return mcp

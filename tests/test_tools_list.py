@@ -8,9 +8,13 @@ import json
 
 import pytest
 from inline_snapshot import external_file, snapshot
+from jsonschema import Draft202012Validator
 from mcp import Client
 
-from tests.fakes import FakeCatena, ServerFactory
+from catena_mcp.simulator.catalogue import load_catalogue
+from catena_mcp.tools.catena.records import ResourceOperation
+from catena_mcp.tools.resource_operation import TOOL_NAME, explain
+from tests.fakes import NOW, FakeCatena, ServerFactory
 from tests.operations import SUCCEEDED_AFTER_RETRY
 
 pytestmark = pytest.mark.anyio
@@ -31,3 +35,21 @@ async def test_tools_list(server_factory: ServerFactory) -> None:
         }
     )
     assert max(sizes.values()) < 6000
+
+
+async def test_every_catalogue_result_matches_the_published_schema(server_factory: ServerFactory) -> None:
+    """The server publishes its output schemas without re-validating each result against them (see
+    `read_only_tool`): every catalogue operation's structured result is held to the schema here, as a
+    client validates it."""
+    async with Client(server_factory(FakeCatena(SUCCEEDED_AFTER_RETRY))) as client:
+        tools = {tool.name: tool for tool in (await client.list_tools()).tools}
+    schema = tools[TOOL_NAME].output_schema
+    assert schema is not None
+    validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    invalid = {}
+    for key, raw in load_catalogue().items():
+        content = explain(ResourceOperation.model_validate(raw), now=NOW, simulated=False, max_logs=20).content
+        errors = [error.message for error in validator.iter_errors(content)]
+        if errors:
+            invalid[key] = errors
+    assert invalid == {}

@@ -9,6 +9,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from mcp.server.mcpserver.tools import Tool
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 
 from catena_mcp.tools.catena.errors import CatenaError
@@ -26,6 +27,21 @@ def read_only(title: str) -> ToolAnnotations:
     return ToolAnnotations(
         title=title, read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True
     )
+
+
+def read_only_tool(
+    fn: Callable[..., Awaitable[CallToolResult]], name: str, title: str, description: str
+) -> Tool:
+    """A tool of this server: read-only, its structured result published with its schema.
+
+    The SDK would also validate every structured result against the model it declares, before sending it.
+    Ours are built from those very models (mypy holds the code to them, and the tests hold results to the
+    published schema, as clients check it), so the check would only repeat itself, at ~0.2M instructions
+    a call on a short operation (~3% of the server's work). A schema without a model is published as is.
+    """
+    tool = Tool.from_function(fn, name, title, description, annotations=read_only(title))
+    tool.fn_metadata.output_model = None
+    return tool
 
 
 def error_result(message: str) -> CallToolResult:

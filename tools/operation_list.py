@@ -1,13 +1,13 @@
 """The `list_resource_operations` tool: the newest operations of a window, filtered, in compact rows."""
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.tools import Tool
 from mcp.types import CallToolResult
 from pydantic import Field
 
-from catena_mcp.tools.answer import SIMULATED_BANNER, Answer, answer, error_result, read_only
+from catena_mcp.tools.answer import SIMULATED_BANNER, Answer, answer, error_result, read_only_tool
 from catena_mcp.tools.context import AppState
 from catena_mcp.tools.diagnosis.listing import ListResult, StatusFilter, listed, render_listing
 from catena_mcp.tools.operation_arguments import (
@@ -98,11 +98,5 @@ async def list_resource_operations(
     return await answer(TOOL_NAME, UNEXPECTED_ERROR, work)
 
 
-def register_list_tool(mcp: MCPServer[Any]) -> None:
-    mcp.add_tool(
-        list_resource_operations,
-        name=TOOL_NAME,
-        title=TOOL_TITLE,
-        description=TOOL_DESCRIPTION,
-        annotations=read_only(TOOL_TITLE),
-    )
+def list_tool() -> Tool:
+    return read_only_tool(list_resource_operations, TOOL_NAME, TOOL_TITLE, TOOL_DESCRIPTION)

@@ -9,13 +9,13 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import anyio
-from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.tools import Tool
 from mcp.types import CallToolResult
 from pydantic import Field, TypeAdapter
 from pydantic_core import to_json
 
-from catena_mcp.tools.answer import SIMULATED_BANNER, Answer, answer, read_only
+from catena_mcp.tools.answer import SIMULATED_BANNER, Answer, answer, read_only_tool
 from catena_mcp.tools.catena.records import ResourceOperation, ResourceOperationLog
 from catena_mcp.tools.context import AppState
 from catena_mcp.tools.diagnosis import Diagnosis, diagnose, render_text
@@ -202,11 +202,5 @@ async def get_resource_operation(
     return await answer(TOOL_NAME, UNEXPECTED_ERROR, work)
 
 
-def register_tool(mcp: MCPServer[Any]) -> None:
-    mcp.add_tool(
-        get_resource_operation,
-        name=TOOL_NAME,
-        title=TOOL_TITLE,
-        description=TOOL_DESCRIPTION,
-        annotations=read_only(TOOL_TITLE),
-    )
+def resource_operation_tool() -> Tool:
+    return read_only_tool(get_resource_operation, TOOL_NAME, TOOL_TITLE, TOOL_DESCRIPTION)

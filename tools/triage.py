@@ -1,13 +1,13 @@
 """The `triage_resource_operation_failures` tool: the failure patterns across a window of operations."""
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import anyio
-from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.tools import Tool
 from mcp.types import CallToolResult
 
-from catena_mcp.tools.answer import SIMULATED_BANNER, Answer, answer, error_result, read_only
+from catena_mcp.tools.answer import SIMULATED_BANNER, Answer, answer, error_result, read_only_tool
 from catena_mcp.tools.catena.client import CatenaClient
 from catena_mcp.tools.catena.filters import OperationFilters
 from catena_mcp.tools.context import AppState
@@ -111,11 +111,5 @@ async def triage_resource_operation_failures(
     return await answer(TOOL_NAME, UNEXPECTED_ERROR, work)
 
 
-def register_triage_tool(mcp: MCPServer[Any]) -> None:
-    mcp.add_tool(
-        triage_resource_operation_failures,
-        name=TOOL_NAME,
-        title=TOOL_TITLE,
-        description=TOOL_DESCRIPTION,
-        annotations=read_only(TOOL_TITLE),
-    )
+def triage_tool() -> Tool:
+    return read_only_tool(triage_resource_operation_failures, TOOL_NAME, TOOL_TITLE, TOOL_DESCRIPTION)
