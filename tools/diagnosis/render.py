@@ -57,14 +57,14 @@ class _Clock:
     def __init__(self, operation: ResourceOperation) -> None:
         self.day = operation.created_at.date()
 
-    def __call__(self, moment: datetime) -> str:
-        full = fmt_time(moment)
-        return full[11:19] if moment.date() == self.day else full
+    def at(self, moment: datetime) -> str:
+        # `time().isoformat` is one C call, a quarter of the cost of formatting the full timestamp.
+        return moment.time().isoformat("seconds") if moment.date() == self.day else fmt_time(moment)
 
 
 def render_text(operation: ResourceOperation, diagnosis: Diagnosis) -> str:
     """Markdown leading with the verdict; never longer than MAX_CHARS."""
-    at = _Clock(operation)
+    at = _Clock(operation).at
     sections = {
         "headline": _headline(diagnosis),
         "facts": _facts(operation, diagnosis, at),
