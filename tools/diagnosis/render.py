@@ -97,7 +97,7 @@ def _fit(sections: dict[str, str]) -> str:
 
 
 def _join(sections: dict[str, str]) -> str:
-    return "\n\n".join(section for section in sections.values() if section)
+    return "\n\n".join(filter(None, sections.values()))
 
 
 def _headline(diagnosis: Diagnosis) -> str:
@@ -109,49 +109,33 @@ def _headline(diagnosis: Diagnosis) -> str:
     return summary
 
 
+def _value(text: str | None, limit: int = 40) -> str:
+    return "none" if text is None else quote(text, limit)
+
+
 def _facts(operation: ResourceOperation, diagnosis: Diagnosis, at: Callable[[datetime], str]) -> str:
     # The operation and connection IDs are left out: the caller passed them, and they are in the
     # structured result.
-    def value(text: str | None, limit: int = 40) -> str:
-        return "none" if text is None else quote(text, limit)
-
-    # The headline names the TSP, resource, operation and status in safe words; a value is repeated here,
-    # quoted as received, only when those words do not spell it exactly (or it is missing).
-    received = [
-        f"**{label}:** {value(text, limit)}"
-        for label, text, limit in (
-            ("TSP", operation.source_name, 40),
-            ("Resource", operation.resource, 40),
-            ("Operation", operation.operation_type, 20),
-            ("Status", operation.status, 40),
-        )
-        if text is None or ident(text) != text or (label == "Status" and text not in KNOWN_OPERATION_STATUSES)
-    ]
-    lines = [
-        " · ".join(
-            [
-                *received,
-                f"**Fleet ref:** {value(operation.fleet_ref)}",
-                f"**Created:** {fmt_time(operation.created_at)} (undated times below: this day, UTC)",
-            ]
-        )
-        + (f" · **Updated:** {at(operation.updated_at)}" if operation.updated_at else ""),
-    ]
+    first = (
+        f"{_received(operation)}**Fleet ref:** {_value(operation.fleet_ref)} · "
+        f"**Created:** {fmt_time(operation.created_at)} (undated times below: this day, UTC)"
+    )
+    if operation.updated_at:
+        first += f" · **Updated:** {at(operation.updated_at)}"
+    lines = [first]
     if operation.resource_id or operation.source_id:
         lines.append(
-            f"**Resource ID:** {value(operation.resource_id)} · "
-            f"**Source ID (in the TSP):** {value(operation.source_id)}"
+            f"**Resource ID:** {_value(operation.resource_id)} · "
+            f"**Source ID (in the TSP):** {_value(operation.source_id)}"
         )
     attempts = diagnosis.attempts
-    counts = [
-        f"{count} {label}"
-        for count, label in (
-            (attempts.failed, "failed"),
-            (attempts.succeeded, "succeeded"),
-            (attempts.other, "other"),
-        )
-        if count
-    ]
+    counts = []
+    if attempts.failed:
+        counts.append(f"{attempts.failed} failed")
+    if attempts.succeeded:
+        counts.append(f"{attempts.succeeded} succeeded")
+    if attempts.other:
+        counts.append(f"{attempts.other} other")
     # "4 failed", not "4 (4 failed)": the total is spelled out only when the outcomes differ.
     if len(counts) == 1:
         line = f"**Attempts:** {counts[0]}"
@@ -166,6 +150,22 @@ def _facts(operation: ResourceOperation, diagnosis: Diagnosis, at: Callable[[dat
         lines.append(f"**Progression:** {_progression(diagnosis)}")
     lines += _undocumented(operation, at)
     return "  \n".join(lines)
+
+
+def _received(operation: ResourceOperation) -> str:
+    """The headline names the TSP, resource, operation and status in safe words; a value is repeated
+    here, quoted as received, only when those words do not spell it exactly (or it is missing)."""
+    received = ""
+    for label, text, limit in (
+        ("TSP", operation.source_name, 40),
+        ("Resource", operation.resource, 40),
+        ("Operation", operation.operation_type, 20),
+        ("Status", operation.status, 40),
+    ):
+        spelled = text is not None and ident(text) == text
+        if not spelled or (label == "Status" and text not in KNOWN_OPERATION_STATUSES):
+            received += f"**{label}:** {_value(text, limit)} · "
+    return received
 
 
 def _undocumented(operation: ResourceOperation, at: Callable[[datetime], str]) -> list[str]:
@@ -209,19 +209,23 @@ def _table_tells_progression(diagnosis: Diagnosis) -> bool:
     """Whether the table already tells how the outcome evolved: every kind failed in one run of attempts,
     none succeeded in between, and every kind has its row (its Seen range then orders the runs)."""
     progression = diagnosis.progression
-    kinds = [(phase.error_type, phase.status_code) for phase in progression.phases]
-    return (
-        not progression.phases_omitted
-        and not any(phase.succeeded for phase in progression.phases)
-        and len(set(kinds)) == len(kinds)
-        and len(diagnosis.failure_groups) <= MAX_TABLE_ROWS
-        and not diagnosis.failure_groups_omitted
-    )
+    if (
+        progression.phases_omitted
+        or len(diagnosis.failure_groups) > MAX_TABLE_ROWS
+        or diagnosis.failure_groups_omitted
+    ):
+        return False
+    kinds: set[tuple[str | None, int | None]] = set()
+    for phase in progression.phases:
+        if phase.succeeded:
+            return False
+        kinds.add((phase.error_type, phase.status_code))
+    return len(kinds) == len(progression.phases)
 
 
 def _progression(diagnosis: Diagnosis) -> str:
     progression = diagnosis.progression
-    runs = [_run(phase) for phase in progression.phases]
+    runs = list(map(_run, progression.phases))
     if not progression.phases_omitted:
         return " → ".join(runs)  # the arrows count the changes
     # Too many runs to list: say how many changes, in which order the kinds first appeared, where it ends.
@@ -416,10 +420,10 @@ def _request_id_line(seen: list[tuple[FailureGroup, RequestIdRef]], at: Callable
 
 def _steps(diagnosis: Diagnosis) -> str:
     steps = diagnosis.next_steps[:MAX_STEPS]
-    return "**Next steps:**\n" + "\n".join(f"{n}. {step}" for n, step in enumerate(steps, 1))
+    return "**Next steps:**\n" + "\n".join([f"{n}. {step}" for n, step in enumerate(steps, 1)])
 
 
 def _notes(diagnosis: Diagnosis) -> str:
     if not diagnosis.notes:
         return ""
-    return "**Data notes:**\n" + "\n".join(f"- {note}" for note in diagnosis.notes)
+    return "**Data notes:**\n" + "\n".join([f"- {note}" for note in diagnosis.notes])
