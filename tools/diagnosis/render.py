@@ -171,6 +171,8 @@ def _received(operation: ResourceOperation) -> str:
 def _undocumented(operation: ResourceOperation, at: Callable[[datetime], str]) -> list[str]:
     """Fields Catena sent that we do not model, with their values: they may answer the question asked."""
     fields = undocumented_fields(operation)
+    if not fields:
+        return []
     on_operation = [field for field in fields if field.attempt is None]
     on_logs = [field for field in fields if field.attempt is not None]
     lines = []
@@ -380,20 +382,16 @@ def _lists_more(name: str, value: str) -> bool:
 def _request_ids(diagnosis: Diagnosis, at: Callable[[datetime], str]) -> str:
     """One line per distinct ID: the latest of each failure kind first, then older ones."""
     groups = diagnosis.failure_groups
-    depth = max((len(group.request_ids) for group in groups), default=0)
-    refs = [
-        (group, group.request_ids[level])
-        for level in range(depth)
-        for group in groups
-        if level < len(group.request_ids)
-    ]
-    if not refs:
-        return ""
     # The same ID may come back on failures of several kinds: one line, counting them all.
     lines: dict[str, list[tuple[FailureGroup, RequestIdRef]]] = {}
-    for group, ref in refs:
-        lines.setdefault(ref.value, []).append((group, ref))
-    total = len(lines) + sum(group.request_ids_omitted for group in groups)
+    for level in range(max([len(group.request_ids) for group in groups], default=0)):
+        for group in groups:
+            if level < len(group.request_ids):
+                ref = group.request_ids[level]
+                lines.setdefault(ref.value, []).append((group, ref))
+    if not lines:
+        return ""
+    total = len(lines) + sum([group.request_ids_omitted for group in groups])
     shown = list(lines.values())
     shown = shown[: MAX_REQUEST_ID_LINES if total > MAX_REQUEST_ID_LINES + 1 else len(shown)]
     out = ["**Request IDs to quote:**", *(_request_id_line(seen, at) for seen in shown)]
@@ -406,16 +404,18 @@ def _request_ids(diagnosis: Diagnosis, at: Callable[[datetime], str]) -> str:
 
 
 def _request_id_line(seen: list[tuple[FailureGroup, RequestIdRef]], at: Callable[[datetime], str]) -> str:
-    refs = [ref for _, ref in seen]
-    count = sum(ref.count for ref in refs)
-    latest = max(refs, key=lambda ref: ref.at)
-    labels = ", ".join(_label(group.error_type, group.status_code) for group, _ in seen)
+    latest, first, count, labels = seen[0][1], seen[0][1].first_at, 0, []
+    for group, ref in seen:
+        count += ref.count
+        if ref.at > latest.at:
+            latest = ref
+        first = min(first, ref.first_at)
+        labels.append(_label(group.error_type, group.status_code))
     if count == 1:
         when = f"attempt {latest.attempt}, {at(latest.at)}"
     else:
-        first = min(ref.first_at for ref in refs)
         when = f"{count} attempts, {at(first)} → {at(latest.at)}"
-    return f"- {quote(latest.value, 48)}: {when}, {labels}"
+    return f"- {quote(latest.value, 48)}: {when}, {', '.join(labels)}"
 
 
 def _steps(diagnosis: Diagnosis) -> str:
