@@ -296,10 +296,13 @@ def _payload_fields(diagnosis: Diagnosis) -> str:
 
 
 def _rate_limits(diagnosis: Diagnosis, at: Callable[[datetime], str]) -> str:
-    sources = [(group, group.rate_limit) for group in diagnosis.failure_groups if group.rate_limit]
-    if not sources:
+    lines = [
+        f"- {_rate_limit_line(group, group.rate_limit, at)}"
+        for group in diagnosis.failure_groups
+        if group.rate_limit
+    ]
+    if not lines:
         return ""
-    lines = [f"- {_rate_limit_line(group, facts, at)}" for group, facts in sources]
     return "\n".join(
         [
             "**Rate limits:**",
@@ -357,16 +360,16 @@ def _rate_limit_line(group: FailureGroup, facts: RateLimitFacts, at: Callable[[d
         parts.append(f"{counted} asked {low}" + (f" to {high}" if high != low else ""))
     # Values fully read into the facts above are not repeated (the structured result keeps them raw);
     # what was not understood, or lists more than the binding policy, is shown as received.
-    unread = [(name, value) for name, value in facts.raw.items() if name in facts.unparsed]
-    more = [
-        (name, value)
-        for name, value in facts.raw.items()
-        if _lists_more(name, value) and name not in facts.unparsed
-    ]
+    unread, more = [], []
+    for name, value in facts.raw.items():
+        if name in facts.unparsed:
+            unread.append(f"{name}: {value}")
+        elif _lists_more(name, value):
+            more.append(f"{name}: {value}")
     if unread:
-        parts.append("not understood: " + quote("; ".join(f"{name}: {value}" for name, value in unread), 120))
+        parts.append("not understood: " + quote("; ".join(unread), 120))
     if more:
-        parts.append("as received: " + quote("; ".join(f"{name}: {value}" for name, value in more), 160))
+        parts.append("as received: " + quote("; ".join(more), 160))
     when = f"{_label(group.error_type, group.status_code)} at {at(facts.observed_at)}"
     return f"{when}: " + " · ".join(parts)
 
