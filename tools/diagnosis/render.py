@@ -56,10 +56,16 @@ class _Clock:
 
     def __init__(self, operation: ResourceOperation) -> None:
         self.day = operation.created_at.date()
+        # The same moments recur (table, rate limits, request IDs); all are UTC, so equal ones read alike.
+        self.shown: dict[datetime, str] = {}
 
     def at(self, moment: datetime) -> str:
-        # `time().isoformat` is one C call, a quarter of the cost of formatting the full timestamp.
-        return moment.time().isoformat("seconds") if moment.date() == self.day else fmt_time(moment)
+        shown = self.shown.get(moment)
+        if shown is None:
+            # `time().isoformat` is one C call, a quarter of the cost of formatting the full timestamp.
+            shown = moment.time().isoformat("seconds") if moment.date() == self.day else fmt_time(moment)
+            self.shown[moment] = shown
+        return shown
 
 
 def render_text(operation: ResourceOperation, diagnosis: Diagnosis) -> str:
