@@ -128,33 +128,36 @@ def _facts(operation: ResourceOperation, diagnosis: Diagnosis, at: Callable[[dat
         f"{_received(operation)}**Fleet ref:** {_value(operation.fleet_ref)} · "
         f"**Created:** {fmt_time(operation.created_at)} (undated times below: this day, UTC)"
     )
-    if operation.updated_at:
-        first += f" · **Updated:** {at(operation.updated_at)}"
+    updated, resource_id, source_id = operation.updated_at, operation.resource_id, operation.source_id
+    if updated:
+        first += f" · **Updated:** {at(updated)}"
     lines = [first]
-    if operation.resource_id or operation.source_id:
+    if resource_id or source_id:
         lines.append(
-            f"**Resource ID:** {_value(operation.resource_id)} · "
-            f"**Source ID (in the TSP):** {_value(operation.source_id)}"
+            f"**Resource ID:** {_value(resource_id)} · **Source ID (in the TSP):** {_value(source_id)}"
         )
+    # Each read of a pydantic model's field goes through its __getattr__ hook: read each once.
     attempts = diagnosis.attempts
+    failed, succeeded, other, total = attempts.failed, attempts.succeeded, attempts.other, attempts.total
     counts = []
-    if attempts.failed:
-        counts.append(f"{attempts.failed} failed")
-    if attempts.succeeded:
-        counts.append(f"{attempts.succeeded} succeeded")
-    if attempts.other:
-        counts.append(f"{attempts.other} other")
+    if failed:
+        counts.append(f"{failed} failed")
+    if succeeded:
+        counts.append(f"{succeeded} succeeded")
+    if other:
+        counts.append(f"{other} other")
     # "4 failed", not "4 (4 failed)": the total is spelled out only when the outcomes differ.
     if len(counts) == 1:
         line = f"**Attempts:** {counts[0]}"
     else:
-        line = f"**Attempts:** {attempts.total}" + (f" ({', '.join(counts)})" if counts else "")
-    if attempts.first_at and attempts.last_at and attempts.span_seconds is not None:
-        line += f", {at(attempts.first_at)}"
-        if attempts.total > 1:
-            line += f" → {at(attempts.last_at)} ({fmt_duration(attempts.span_seconds)})"
+        line = f"**Attempts:** {total}" + (f" ({', '.join(counts)})" if counts else "")
+    first_at, last_at, span = attempts.first_at, attempts.last_at, attempts.span_seconds
+    if first_at and last_at and span is not None:
+        line += f", {at(first_at)}"
+        if total > 1:
+            line += f" → {at(last_at)} ({fmt_duration(span)})"
     lines.append(line)
-    if attempts.failed + attempts.other and not _table_tells_progression(diagnosis):
+    if failed + other and not _table_tells_progression(diagnosis):
         lines.append(f"**Progression:** {_progression(diagnosis)}")
     lines += _undocumented(operation, at)
     return "  \n".join(lines)
@@ -269,15 +272,15 @@ def _table(diagnosis: Diagnosis, at: Callable[[datetime], str]) -> str:
         "|-|-|-|-|-|",
     ]
     for row, group in enumerate(groups[:MAX_TABLE_ROWS]):
-        kind = "none" if group.error_type is None else quote(group.error_type, 24)
         # The failure that matters now gets room to name every rejected field; older ones a glimpse.
-        limit = LATEST_DETAILS_CHARS if row == 0 else OLDER_DETAILS_CHARS
-        details = "none" if group.details_excerpt is None else quote(group.details_excerpt, limit)
-        status = "-" if group.status_code is None else group.status_code
-        seen = at(group.last_seen)
-        if group.first_seen != group.last_seen:
-            seen = f"{at(group.first_seen)} → {seen}"
-        rows.append(f"| {kind} | {status} | {group.count} | {seen} | {details} |")
+        details = _value(group.details_excerpt, LATEST_DETAILS_CHARS if row == 0 else OLDER_DETAILS_CHARS)
+        status = group.status_code
+        first_seen, last_seen = group.first_seen, group.last_seen
+        seen = at(last_seen) if first_seen == last_seen else f"{at(first_seen)} → {at(last_seen)}"
+        rows.append(
+            f"| {_value(group.error_type, 24)} | {'-' if status is None else status} | {group.count} | {seen}"
+            f" | {details} |"
+        )
     omitted = len(groups) - MAX_TABLE_ROWS + diagnosis.failure_groups_omitted
     if omitted > 0:
         rows.append(f"\n{plural(omitted, 'older failure kind')} omitted.")
