@@ -326,8 +326,9 @@ def _rate_limit_line(group: FailureGroup, facts: RateLimitFacts, at: Callable[[d
     """`tsp 429 at T: retry after 1 min: T · window resets T · limit 10 per 1 min, 0 remaining · they
     disagree: honour the later, T (in 2 min) · all 3 asked 1 min to 2 min · raw: ...`"""
     asked, reset = facts.retry_asked_at, facts.reset_at
+    limit, window, remaining = facts.limit, facts.window_seconds, facts.remaining
     # A reset binds only once the window is exhausted; a retry header always does.
-    binds = reset is not None and (facts.remaining == 0 or group.status_code == 429)
+    binds = reset is not None and (remaining == 0 or group.status_code == 429)
     disagree = asked is not None and binds and reset != asked
     parts = []
     if asked is not None:
@@ -344,15 +345,12 @@ def _rate_limit_line(group: FailureGroup, facts: RateLimitFacts, at: Callable[[d
             else f"window resets {retry_moment(facts, at)}"
         )
     counts = []
-    if facts.limit is not None:
-        counts.append(
-            f"limit {facts.limit}"
-            + (f" per {fmt_duration(facts.window_seconds)}" if facts.window_seconds is not None else "")
-        )
-    elif facts.window_seconds is not None:
-        counts.append(f"window {fmt_duration(facts.window_seconds)}")
-    if facts.remaining is not None:
-        counts.append(f"{facts.remaining} remaining")
+    if limit is not None:
+        counts.append(f"limit {limit}" + (f" per {fmt_duration(window)}" if window is not None else ""))
+    elif window is not None:
+        counts.append(f"window {fmt_duration(window)}")
+    if remaining is not None:
+        counts.append(f"{remaining} remaining")
     if counts:
         parts.append(", ".join(counts))
     if disagree:
@@ -371,9 +369,9 @@ def _rate_limit_line(group: FailureGroup, facts: RateLimitFacts, at: Callable[[d
         parts.append(f"{counted} asked {low}" + (f" to {high}" if high != low else ""))
     # Values fully read into the facts above are not repeated (the structured result keeps them raw);
     # what was not understood, or lists more than the binding policy, is shown as received.
-    unread, more = [], []
+    unread, more, unparsed = [], [], facts.unparsed
     for name, value in facts.raw.items():
-        if name in facts.unparsed:
+        if name in unparsed:
             unread.append(f"{name}: {value}")
         elif _lists_more(name, value):
             more.append(f"{name}: {value}")
