@@ -58,9 +58,11 @@ def _field(name: str, value: Any, attempt: int | None, count: int) -> ExtraField
 
 def undocumented_fields(operation: ResourceOperation) -> list[ExtraField]:
     """The operation's unknown fields, then the logs' (the latest value of each, with a count)."""
-    extra = operation.model_extra or {}
-    fields = [_field(name, extra[name], None, 0) for name in sorted(islice(extra, 200), key=_first_shown)]
-    fields = fields[:MAX_ON_OPERATION]
+    fields = []
+    extra = operation.__pydantic_extra__
+    if extra:  # most operations have none: no sorting, no list to cut
+        shown = sorted(islice(extra, 200), key=_first_shown)[:MAX_ON_OPERATION]
+        fields = [_field(name, extra[name], None, 0) for name in shown]
     logs = operation.logs
     with_extra = [log for log in logs if log.__pydantic_extra__]
     if not with_extra:

@@ -6,6 +6,7 @@ break the table or pass for our instructions. Every list is capped and says what
 final guard keeps the text within MAX_CHARS whatever the input.
 """
 
+import re
 from collections.abc import Callable
 from datetime import datetime
 
@@ -15,7 +16,6 @@ from catena_mcp.tools.diagnosis.next_steps import (
     VERDICT_LABELS,
     fmt_duration,
     fmt_time,
-    ident,
     plural,
     retry_moment,
 )
@@ -40,6 +40,8 @@ LATEST_DETAILS_CHARS = 160
 OLDER_DETAILS_CHARS = 80
 MAX_STEPS = 6
 _TRUNCATED = "\n\n… (output cut at 6,000 characters)"
+# The values `ident` returns unchanged (safe characters, at most 32), matched without building its result.
+_IDENT_SPELLED = re.compile(r"[A-Za-z0-9_.-]{1,32}")
 _DROP_ORDER = (
     ("notes", "data notes"),
     ("request_ids", "request IDs"),
@@ -56,15 +58,21 @@ class _Clock:
 
     def __init__(self, operation: ResourceOperation) -> None:
         self.day = operation.created_at.date()
+        # The same moments recur (table, rate limits, request IDs); all are UTC, so equal ones read alike.
+        self.shown: dict[datetime, str] = {}
 
-    def __call__(self, moment: datetime) -> str:
-        full = fmt_time(moment)
-        return full[11:19] if moment.date() == self.day else full
+    def at(self, moment: datetime) -> str:
+        shown = self.shown.get(moment)
+        if shown is None:
+            # `time().isoformat` is one C call, a quarter of the cost of formatting the full timestamp.
+            shown = moment.time().isoformat("seconds") if moment.date() == self.day else fmt_time(moment)
+            self.shown[moment] = shown
+        return shown
 
 
 def render_text(operation: ResourceOperation, diagnosis: Diagnosis) -> str:
     """Markdown leading with the verdict; never longer than MAX_CHARS."""
-    at = _Clock(operation)
+    at = _Clock(operation).at
     sections = {
         "headline": _headline(diagnosis),
         "facts": _facts(operation, diagnosis, at),
@@ -97,7 +105,7 @@ def _fit(sections: dict[str, str]) -> str:
 
 
 def _join(sections: dict[str, str]) -> str:
-    return "\n\n".join(section for section in sections.values() if section)
+    return "\n\n".join(filter(None, sections.values()))
 
 
 def _headline(diagnosis: Diagnosis) -> str:
@@ -109,68 +117,73 @@ def _headline(diagnosis: Diagnosis) -> str:
     return summary
 
 
+def _value(text: str | None, limit: int = 40) -> str:
+    return "none" if text is None else quote(text, limit)
+
+
 def _facts(operation: ResourceOperation, diagnosis: Diagnosis, at: Callable[[datetime], str]) -> str:
     # The operation and connection IDs are left out: the caller passed them, and they are in the
     # structured result.
-    def value(text: str | None, limit: int = 40) -> str:
-        return "none" if text is None else quote(text, limit)
-
-    # The headline names the TSP, resource, operation and status in safe words; a value is repeated here,
-    # quoted as received, only when those words do not spell it exactly (or it is missing).
-    received = [
-        f"**{label}:** {value(text, limit)}"
-        for label, text, limit in (
-            ("TSP", operation.source_name, 40),
-            ("Resource", operation.resource, 40),
-            ("Operation", operation.operation_type, 20),
-            ("Status", operation.status, 40),
-        )
-        if text is None or ident(text) != text or (label == "Status" and text not in KNOWN_OPERATION_STATUSES)
-    ]
-    lines = [
-        " · ".join(
-            [
-                *received,
-                f"**Fleet ref:** {value(operation.fleet_ref)}",
-                f"**Created:** {fmt_time(operation.created_at)} (undated times below: this day, UTC)",
-            ]
-        )
-        + (f" · **Updated:** {at(operation.updated_at)}" if operation.updated_at else ""),
-    ]
-    if operation.resource_id or operation.source_id:
+    first = (
+        f"{_received(operation)}**Fleet ref:** {_value(operation.fleet_ref)} · "
+        f"**Created:** {fmt_time(operation.created_at)} (undated times below: this day, UTC)"
+    )
+    updated, resource_id, source_id = operation.updated_at, operation.resource_id, operation.source_id
+    if updated:
+        first += f" · **Updated:** {at(updated)}"
+    lines = [first]
+    if resource_id or source_id:
         lines.append(
-            f"**Resource ID:** {value(operation.resource_id)} · "
-            f"**Source ID (in the TSP):** {value(operation.source_id)}"
+            f"**Resource ID:** {_value(resource_id)} · **Source ID (in the TSP):** {_value(source_id)}"
         )
+    # Each read of a pydantic model's field goes through its __getattr__ hook: read each once.
     attempts = diagnosis.attempts
-    counts = [
-        f"{count} {label}"
-        for count, label in (
-            (attempts.failed, "failed"),
-            (attempts.succeeded, "succeeded"),
-            (attempts.other, "other"),
-        )
-        if count
-    ]
+    failed, succeeded, other, total = attempts.failed, attempts.succeeded, attempts.other, attempts.total
+    counts = []
+    if failed:
+        counts.append(f"{failed} failed")
+    if succeeded:
+        counts.append(f"{succeeded} succeeded")
+    if other:
+        counts.append(f"{other} other")
     # "4 failed", not "4 (4 failed)": the total is spelled out only when the outcomes differ.
     if len(counts) == 1:
         line = f"**Attempts:** {counts[0]}"
     else:
-        line = f"**Attempts:** {attempts.total}" + (f" ({', '.join(counts)})" if counts else "")
-    if attempts.first_at and attempts.last_at and attempts.span_seconds is not None:
-        line += f", {at(attempts.first_at)}"
-        if attempts.total > 1:
-            line += f" → {at(attempts.last_at)} ({fmt_duration(attempts.span_seconds)})"
+        line = f"**Attempts:** {total}" + (f" ({', '.join(counts)})" if counts else "")
+    first_at, last_at, span = attempts.first_at, attempts.last_at, attempts.span_seconds
+    if first_at and last_at and span is not None:
+        line += f", {at(first_at)}"
+        if total > 1:
+            line += f" → {at(last_at)} ({fmt_duration(span)})"
     lines.append(line)
-    if attempts.failed + attempts.other and not _table_tells_progression(diagnosis):
+    if failed + other and not _table_tells_progression(diagnosis):
         lines.append(f"**Progression:** {_progression(diagnosis)}")
     lines += _undocumented(operation, at)
     return "  \n".join(lines)
 
 
+def _received(operation: ResourceOperation) -> str:
+    """The headline names the TSP, resource, operation and status in safe words; a value is repeated
+    here, quoted as received, only when those words do not spell it exactly (or it is missing)."""
+    received = ""
+    for label, text, limit in (
+        ("TSP", operation.source_name, 40),
+        ("Resource", operation.resource, 40),
+        ("Operation", operation.operation_type, 20),
+        ("Status", operation.status, 40),
+    ):
+        spelled = text is not None and _IDENT_SPELLED.fullmatch(text) is not None
+        if not spelled or (label == "Status" and text not in KNOWN_OPERATION_STATUSES):
+            received += f"**{label}:** {_value(text, limit)} · "
+    return received
+
+
 def _undocumented(operation: ResourceOperation, at: Callable[[datetime], str]) -> list[str]:
     """Fields Catena sent that we do not model, with their values: they may answer the question asked."""
     fields = undocumented_fields(operation)
+    if not fields:
+        return []
     on_operation = [field for field in fields if field.attempt is None]
     on_logs = [field for field in fields if field.attempt is not None]
     lines = []
@@ -209,19 +222,23 @@ def _table_tells_progression(diagnosis: Diagnosis) -> bool:
     """Whether the table already tells how the outcome evolved: every kind failed in one run of attempts,
     none succeeded in between, and every kind has its row (its Seen range then orders the runs)."""
     progression = diagnosis.progression
-    kinds = [(phase.error_type, phase.status_code) for phase in progression.phases]
-    return (
-        not progression.phases_omitted
-        and not any(phase.succeeded for phase in progression.phases)
-        and len(set(kinds)) == len(kinds)
-        and len(diagnosis.failure_groups) <= MAX_TABLE_ROWS
-        and not diagnosis.failure_groups_omitted
-    )
+    if (
+        progression.phases_omitted
+        or len(diagnosis.failure_groups) > MAX_TABLE_ROWS
+        or diagnosis.failure_groups_omitted
+    ):
+        return False
+    kinds: set[tuple[str | None, int | None]] = set()
+    for phase in progression.phases:
+        if phase.succeeded:
+            return False
+        kinds.add((phase.error_type, phase.status_code))
+    return len(kinds) == len(progression.phases)
 
 
 def _progression(diagnosis: Diagnosis) -> str:
     progression = diagnosis.progression
-    runs = [_run(phase) for phase in progression.phases]
+    runs = list(map(_run, progression.phases))
     if not progression.phases_omitted:
         return " → ".join(runs)  # the arrows count the changes
     # Too many runs to list: say how many changes, in which order the kinds first appeared, where it ends.
@@ -255,15 +272,15 @@ def _table(diagnosis: Diagnosis, at: Callable[[datetime], str]) -> str:
         "|-|-|-|-|-|",
     ]
     for row, group in enumerate(groups[:MAX_TABLE_ROWS]):
-        kind = "none" if group.error_type is None else quote(group.error_type, 24)
         # The failure that matters now gets room to name every rejected field; older ones a glimpse.
-        limit = LATEST_DETAILS_CHARS if row == 0 else OLDER_DETAILS_CHARS
-        details = "none" if group.details_excerpt is None else quote(group.details_excerpt, limit)
-        status = "-" if group.status_code is None else group.status_code
-        seen = at(group.last_seen)
-        if group.first_seen != group.last_seen:
-            seen = f"{at(group.first_seen)} → {seen}"
-        rows.append(f"| {kind} | {status} | {group.count} | {seen} | {details} |")
+        details = _value(group.details_excerpt, LATEST_DETAILS_CHARS if row == 0 else OLDER_DETAILS_CHARS)
+        status = group.status_code
+        first_seen, last_seen = group.first_seen, group.last_seen
+        seen = at(last_seen) if first_seen == last_seen else f"{at(first_seen)} → {at(last_seen)}"
+        rows.append(
+            f"| {_value(group.error_type, 24)} | {'-' if status is None else status} | {group.count} | {seen}"
+            f" | {details} |"
+        )
     omitted = len(groups) - MAX_TABLE_ROWS + diagnosis.failure_groups_omitted
     if omitted > 0:
         rows.append(f"\n{plural(omitted, 'older failure kind')} omitted.")
@@ -290,10 +307,13 @@ def _payload_fields(diagnosis: Diagnosis) -> str:
 
 
 def _rate_limits(diagnosis: Diagnosis, at: Callable[[datetime], str]) -> str:
-    sources = [(group, group.rate_limit) for group in diagnosis.failure_groups if group.rate_limit]
-    if not sources:
+    lines = [
+        f"- {_rate_limit_line(group, group.rate_limit, at)}"
+        for group in diagnosis.failure_groups
+        if group.rate_limit
+    ]
+    if not lines:
         return ""
-    lines = [f"- {_rate_limit_line(group, facts, at)}" for group, facts in sources]
     return "\n".join(
         [
             "**Rate limits:**",
@@ -306,8 +326,9 @@ def _rate_limit_line(group: FailureGroup, facts: RateLimitFacts, at: Callable[[d
     """`tsp 429 at T: retry after 1 min: T · window resets T · limit 10 per 1 min, 0 remaining · they
     disagree: honour the later, T (in 2 min) · all 3 asked 1 min to 2 min · raw: ...`"""
     asked, reset = facts.retry_asked_at, facts.reset_at
+    limit, window, remaining = facts.limit, facts.window_seconds, facts.remaining
     # A reset binds only once the window is exhausted; a retry header always does.
-    binds = reset is not None and (facts.remaining == 0 or group.status_code == 429)
+    binds = reset is not None and (remaining == 0 or group.status_code == 429)
     disagree = asked is not None and binds and reset != asked
     parts = []
     if asked is not None:
@@ -324,15 +345,12 @@ def _rate_limit_line(group: FailureGroup, facts: RateLimitFacts, at: Callable[[d
             else f"window resets {retry_moment(facts, at)}"
         )
     counts = []
-    if facts.limit is not None:
-        counts.append(
-            f"limit {facts.limit}"
-            + (f" per {fmt_duration(facts.window_seconds)}" if facts.window_seconds is not None else "")
-        )
-    elif facts.window_seconds is not None:
-        counts.append(f"window {fmt_duration(facts.window_seconds)}")
-    if facts.remaining is not None:
-        counts.append(f"{facts.remaining} remaining")
+    if limit is not None:
+        counts.append(f"limit {limit}" + (f" per {fmt_duration(window)}" if window is not None else ""))
+    elif window is not None:
+        counts.append(f"window {fmt_duration(window)}")
+    if remaining is not None:
+        counts.append(f"{remaining} remaining")
     if counts:
         parts.append(", ".join(counts))
     if disagree:
@@ -351,16 +369,16 @@ def _rate_limit_line(group: FailureGroup, facts: RateLimitFacts, at: Callable[[d
         parts.append(f"{counted} asked {low}" + (f" to {high}" if high != low else ""))
     # Values fully read into the facts above are not repeated (the structured result keeps them raw);
     # what was not understood, or lists more than the binding policy, is shown as received.
-    unread = [(name, value) for name, value in facts.raw.items() if name in facts.unparsed]
-    more = [
-        (name, value)
-        for name, value in facts.raw.items()
-        if _lists_more(name, value) and name not in facts.unparsed
-    ]
+    unread, more, unparsed = [], [], facts.unparsed
+    for name, value in facts.raw.items():
+        if name in unparsed:
+            unread.append(f"{name}: {value}")
+        elif _lists_more(name, value):
+            more.append(f"{name}: {value}")
     if unread:
-        parts.append("not understood: " + quote("; ".join(f"{name}: {value}" for name, value in unread), 120))
+        parts.append("not understood: " + quote("; ".join(unread), 120))
     if more:
-        parts.append("as received: " + quote("; ".join(f"{name}: {value}" for name, value in more), 160))
+        parts.append("as received: " + quote("; ".join(more), 160))
     when = f"{_label(group.error_type, group.status_code)} at {at(facts.observed_at)}"
     return f"{when}: " + " · ".join(parts)
 
@@ -376,20 +394,16 @@ def _lists_more(name: str, value: str) -> bool:
 def _request_ids(diagnosis: Diagnosis, at: Callable[[datetime], str]) -> str:
     """One line per distinct ID: the latest of each failure kind first, then older ones."""
     groups = diagnosis.failure_groups
-    depth = max((len(group.request_ids) for group in groups), default=0)
-    refs = [
-        (group, group.request_ids[level])
-        for level in range(depth)
-        for group in groups
-        if level < len(group.request_ids)
-    ]
-    if not refs:
-        return ""
     # The same ID may come back on failures of several kinds: one line, counting them all.
     lines: dict[str, list[tuple[FailureGroup, RequestIdRef]]] = {}
-    for group, ref in refs:
-        lines.setdefault(ref.value, []).append((group, ref))
-    total = len(lines) + sum(group.request_ids_omitted for group in groups)
+    for level in range(max([len(group.request_ids) for group in groups], default=0)):
+        for group in groups:
+            if level < len(group.request_ids):
+                ref = group.request_ids[level]
+                lines.setdefault(ref.value, []).append((group, ref))
+    if not lines:
+        return ""
+    total = len(lines) + sum([group.request_ids_omitted for group in groups])
     shown = list(lines.values())
     shown = shown[: MAX_REQUEST_ID_LINES if total > MAX_REQUEST_ID_LINES + 1 else len(shown)]
     out = ["**Request IDs to quote:**", *(_request_id_line(seen, at) for seen in shown)]
@@ -402,24 +416,26 @@ def _request_ids(diagnosis: Diagnosis, at: Callable[[datetime], str]) -> str:
 
 
 def _request_id_line(seen: list[tuple[FailureGroup, RequestIdRef]], at: Callable[[datetime], str]) -> str:
-    refs = [ref for _, ref in seen]
-    count = sum(ref.count for ref in refs)
-    latest = max(refs, key=lambda ref: ref.at)
-    labels = ", ".join(_label(group.error_type, group.status_code) for group, _ in seen)
+    latest, first, count, labels = seen[0][1], seen[0][1].first_at, 0, []
+    for group, ref in seen:
+        count += ref.count
+        if ref.at > latest.at:
+            latest = ref
+        first = min(first, ref.first_at)
+        labels.append(_label(group.error_type, group.status_code))
     if count == 1:
         when = f"attempt {latest.attempt}, {at(latest.at)}"
     else:
-        first = min(ref.first_at for ref in refs)
         when = f"{count} attempts, {at(first)} → {at(latest.at)}"
-    return f"- {quote(latest.value, 48)}: {when}, {labels}"
+    return f"- {quote(latest.value, 48)}: {when}, {', '.join(labels)}"
 
 
 def _steps(diagnosis: Diagnosis) -> str:
     steps = diagnosis.next_steps[:MAX_STEPS]
-    return "**Next steps:**\n" + "\n".join(f"{n}. {step}" for n, step in enumerate(steps, 1))
+    return "**Next steps:**\n" + "\n".join([f"{n}. {step}" for n, step in enumerate(steps, 1)])
 
 
 def _notes(diagnosis: Diagnosis) -> str:
     if not diagnosis.notes:
         return ""
-    return "**Data notes:**\n" + "\n".join(f"- {note}" for note in diagnosis.notes)
+    return "**Data notes:**\n" + "\n".join([f"- {note}" for note in diagnosis.notes])
