@@ -413,7 +413,8 @@ def _notes(
         notes.append("The status is success but the latest attempt is not logged as successful.")
     if operation.status == "failed" and ordered and ordered[-1].status == "success":
         notes.append("The status is failed but the latest attempt is logged as successful.")
-    missing = [name for name in _EXPECTED_FIELDS if name not in operation.model_fields_set]
+    present = operation.model_fields_set  # a property that copies: read once
+    missing = [name for name in _EXPECTED_FIELDS if name not in present]
     if missing:
         notes.append(f"Fields missing from Catena's reply: {', '.join(missing)}.")
     return notes[:MAX_NOTES]

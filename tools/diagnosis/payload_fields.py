@@ -34,6 +34,7 @@ _ENVELOPE = frozenset(
 )
 
 Segments = tuple[str, ...]
+_NESTED = (dict, list)  # built once: `dict | list` in a loop builds a union for every value
 
 
 def _norm(name: str) -> str:
@@ -75,7 +76,7 @@ def payload_leaves(payload: dict[str, Any] | None) -> Leaves:
     if (
         payload
         and len(payload) <= _MAX_ITEMS
-        and not any(isinstance(v, dict | list) for v in payload.values())
+        and not any(isinstance(v, _NESTED) for v in payload.values())
     ):
         # Flat, the usual shape: what the walk below yields, without its stack.
         for key, value in payload.items():
