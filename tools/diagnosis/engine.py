@@ -32,6 +32,7 @@ from catena_mcp.tools.diagnosis.ratelimit import (
     collect_flat,
     header_kind,
     parse_rate_limit,
+    shown_name,
     wait_is_relative,
     wait_seconds,
 )
@@ -154,18 +155,52 @@ def _group(
 ) -> FailureGroup:
     error_type, status_code = key
     latest = ordered[members[-1]]
-    details = next((ordered[i].error_details for i in reversed(members) if ordered[i].error_details), None)
+    latest_id = clean(latest.id, 60)
+    details = _latest_details(members, ordered)
     headers = _read_headers(members, ordered)
     rate_limit = None
     if headers.rate_limited is not None:
         log = ordered[headers.rate_limited]
         rate_limit = parse_rate_limit(
             log.response_headers or {},
-            log_id=clean(log.id, 60),
+            log_id=latest_id if log is latest else clean(log.id, 60),
             at=log.created_at,
             now=now,
             throttled=log.response_status_code == 429,
         )
+    request_ids = _request_ids(headers, ordered, latest, latest_id)
+    return FailureGroup(
+        error_type=None if error_type is None else clean(error_type, 60),
+        status_code=status_code,
+        count=len(members),
+        first_seen=ordered[members[0]].created_at,
+        last_seen=latest.created_at,
+        latest_log_id=latest_id,
+        details_excerpt=None if details is None else clean(details, DETAILS_LIMIT),
+        request_ids=request_ids,
+        request_ids_omitted=len(headers.ids) - len(request_ids),
+        rate_limit=rate_limit,
+        asked_count=len(headers.asked),
+        asked_min_seconds=min(headers.asked, default=None),
+        asked_max_seconds=max(headers.asked, default=None),
+        payload_fields=named_fields(details, leaves) if details else [],
+    )
+
+
+def _latest_details(members: list[int], ordered: list[ResourceOperationLog]) -> str | None:
+    for index in reversed(members):
+        details = ordered[index].error_details
+        if details:
+            return details
+    return None
+
+
+def _request_ids(
+    headers: "_Headers", ordered: list[ResourceOperationLog], latest: ResourceOperationLog, latest_id: str
+) -> list[RequestIdRef]:
+    """The most recent of the group's distinct request IDs."""
+    if not headers.ids:
+        return []
     candidates = {*_last_inserted(headers.ids), *headers.repeated}
     # A handful of candidates: sorting them is cheaper than a heap.
     by_recency = sorted(
@@ -173,22 +208,7 @@ def _group(
         key=lambda item: _recency(item, ordered),
         reverse=True,
     )[:MAX_REQUEST_IDS]
-    return FailureGroup(
-        error_type=None if error_type is None else clean(error_type, 60),
-        status_code=status_code,
-        count=len(members),
-        first_seen=ordered[members[0]].created_at,
-        last_seen=latest.created_at,
-        latest_log_id=clean(latest.id, 60),
-        details_excerpt=None if details is None else clean(details, DETAILS_LIMIT),
-        request_ids=[_request_id(value, seen, ordered) for value, seen in by_recency],
-        request_ids_omitted=len(headers.ids) - len(by_recency),
-        rate_limit=rate_limit,
-        asked_count=len(headers.asked),
-        asked_min_seconds=min(headers.asked, default=None),
-        asked_max_seconds=max(headers.asked, default=None),
-        payload_fields=named_fields(details, leaves) if details else [],
-    )
+    return [_request_id(value, seen, ordered, latest, latest_id) for value, seen in by_recency]
 
 
 class _Headers:
@@ -274,15 +294,21 @@ def _recency(item: tuple[str, int | list[int]], ordered: list[ResourceOperationL
     return latest, -values.index(value) if value in values else 0
 
 
-def _request_id(value: str, seen: int | list[int], ordered: list[ResourceOperationLog]) -> RequestIdRef:
+def _request_id(
+    value: str,
+    seen: int | list[int],
+    ordered: list[ResourceOperationLog],
+    group_latest: ResourceOperationLog,
+    group_latest_id: str,
+) -> RequestIdRef:
     count, first, latest = (1, seen, seen) if isinstance(seen, int) else seen
     log = ordered[latest]
     headers = log.response_headers or {}
     header = next((n for n, v in headers.items() if v == value and header_kind(n) == "request_id"), "")
     return RequestIdRef(
-        header=clean(header.strip().lower(), 60),
+        header=shown_name(header),
         value=clean(value, 80),
-        log_id=clean(log.id, 60),
+        log_id=group_latest_id if log is group_latest else clean(log.id, 60),
         attempt=latest + 1,
         at=log.created_at,
         count=count,

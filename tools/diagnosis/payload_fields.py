@@ -73,11 +73,7 @@ Leaves = dict[str, list[tuple[Segments, str, Any]]]
 def payload_leaves(payload: dict[str, Any] | None) -> Leaves:
     """The payload's scalars (bounded), by the last segment of their path: a name must end like a path."""
     index: Leaves = {}
-    if (
-        payload
-        and len(payload) <= _MAX_ITEMS
-        and not any(isinstance(v, _NESTED) for v in payload.values())
-    ):
+    if payload and len(payload) <= _MAX_ITEMS and not any(isinstance(v, _NESTED) for v in payload.values()):
         # Flat, the usual shape: what the walk below yields, without its stack.
         for key, value in payload.items():
             name = _norm(str(key))
