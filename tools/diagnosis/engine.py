@@ -40,11 +40,9 @@ from catena_mcp.tools.diagnosis.result import (
     Attempts,
     Diagnosis,
     FailureGroup,
-    Phase,
     Progression,
     ProgressionKind,
     RateLimitFacts,
-    RequestIdRef,
     Verdict,
 )
 from catena_mcp.tools.untrusted import clean
@@ -65,6 +63,7 @@ _EXPECTED_FIELDS = (
 )
 
 FailureKey = tuple[str | None, int | None]
+RequestIdFields = dict[str, object]
 _UNSEEN = object()
 _NO_RUN = object()
 
@@ -197,8 +196,9 @@ def _latest_details(members: list[int], ordered: list[ResourceOperationLog]) -> 
 
 def _request_ids(
     headers: "_Headers", ordered: list[ResourceOperationLog], latest: ResourceOperationLog, latest_id: str
-) -> list[RequestIdRef]:
-    """The most recent of the group's distinct request IDs."""
+) -> list[RequestIdFields]:
+    """The most recent of the group's distinct request IDs, as the fields of a RequestIdRef: validated
+    with their FailureGroup in one pass, a third cheaper than one model each."""
     if not headers.ids:
         return []
     candidates = {*_last_inserted(headers.ids), *headers.repeated}
@@ -300,20 +300,20 @@ def _request_id(
     ordered: list[ResourceOperationLog],
     group_latest: ResourceOperationLog,
     group_latest_id: str,
-) -> RequestIdRef:
+) -> RequestIdFields:
     count, first, latest = (1, seen, seen) if isinstance(seen, int) else seen
     log = ordered[latest]
     headers = log.response_headers or {}
     header = next((n for n, v in headers.items() if v == value and header_kind(n) == "request_id"), "")
-    return RequestIdRef(
-        header=shown_name(header),
-        value=clean(value, 80),
-        log_id=group_latest_id if log is group_latest else clean(log.id, 60),
-        attempt=latest + 1,
-        at=log.created_at,
-        count=count,
-        first_at=ordered[first].created_at,
-    )
+    return {
+        "header": shown_name(header),
+        "value": clean(value, 80),
+        "log_id": group_latest_id if log is group_latest else clean(log.id, 60),
+        "attempt": latest + 1,
+        "at": log.created_at,
+        "count": count,
+        "first_at": ordered[first].created_at,
+    }
 
 
 def _latest_rate_limit(groups: list[FailureGroup]) -> RateLimitFacts | None:
@@ -334,19 +334,20 @@ def _progression(
         if len(run_keys) <= MAX_PHASES
         else [0, *range(len(run_keys) - MAX_PHASES + 1, len(run_keys))]
     )
-    phases = []
+    # Phases as fields, validated with the Progression in one pass: a third cheaper than one model each.
+    phases: list[dict[str, object]] = []
     for n in shown:
         key = run_keys[n]
         end = run_starts[n + 1] if n + 1 < len(run_starts) else total
         phases.append(
-            Phase(
-                succeeded=key is None,
-                error_type=None if key is None or key[0] is None else clean(key[0], 60),
-                status_code=None if key is None else key[1],
-                count=end - run_starts[n],
-                from_attempt=run_starts[n] + 1,
-                to_attempt=end,
-            )
+            {
+                "succeeded": key is None,
+                "error_type": None if key is None or key[0] is None else clean(key[0], 60),
+                "status_code": None if key is None else key[1],
+                "count": end - run_starts[n],
+                "from_attempt": run_starts[n] + 1,
+                "to_attempt": end,
+            }
         )
     kind: ProgressionKind = "changed"
     if failures <= 1:
