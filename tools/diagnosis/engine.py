@@ -105,7 +105,7 @@ def diagnose(operation: ResourceOperation, *, now: datetime) -> Diagnosis:
     failed = len(ordered) - succeeded - other
 
     by_recency = sorted(groups.items(), key=lambda item: -item[1][-1])
-    leaves = payload_leaves(operation.payload)
+    leaves = payload_leaves(operation.payload) if groups else {}  # only failures name payload fields
     listed = [_group(key, members, ordered, now, leaves) for key, members in by_recency[:MAX_GROUPS]]
     verdict = _verdict(operation.status, succeeded, failed + other)
     attempts = _attempts(ordered, failed, succeeded, other)

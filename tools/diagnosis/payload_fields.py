@@ -76,8 +76,9 @@ def payload_leaves(payload: dict[str, Any] | None) -> Leaves:
     if payload and len(payload) <= _MAX_ITEMS and not any(isinstance(v, _NESTED) for v in payload.values()):
         # Flat, the usual shape: what the walk below yields, without its stack.
         for key, value in payload.items():
-            name = _norm(str(key))
-            index.setdefault(name, []).append(((name,), str(key), value))
+            path = str(key)
+            name = _norm(path)
+            index.setdefault(name, []).append(((name,), path, value))
         return index
     for leaf in islice(_leaves(payload), _MAX_LEAVES) if payload else ():
         index.setdefault(leaf[0][-1], []).append(leaf)
