@@ -32,6 +32,7 @@ from catena_mcp.tools.diagnosis.ratelimit import (
     collect_flat,
     header_kind,
     parse_rate_limit,
+    shown_name,
     wait_is_relative,
     wait_seconds,
 )
@@ -39,11 +40,9 @@ from catena_mcp.tools.diagnosis.result import (
     Attempts,
     Diagnosis,
     FailureGroup,
-    Phase,
     Progression,
     ProgressionKind,
     RateLimitFacts,
-    RequestIdRef,
     Verdict,
 )
 from catena_mcp.tools.untrusted import clean
@@ -64,6 +63,7 @@ _EXPECTED_FIELDS = (
 )
 
 FailureKey = tuple[str | None, int | None]
+RequestIdFields = dict[str, object]
 _UNSEEN = object()
 _NO_RUN = object()
 
@@ -105,7 +105,7 @@ def diagnose(operation: ResourceOperation, *, now: datetime) -> Diagnosis:
     failed = len(ordered) - succeeded - other
 
     by_recency = sorted(groups.items(), key=lambda item: -item[1][-1])
-    leaves = payload_leaves(operation.payload)
+    leaves = payload_leaves(operation.payload) if groups else {}  # only failures name payload fields
     listed = [_group(key, members, ordered, now, leaves) for key, members in by_recency[:MAX_GROUPS]]
     verdict = _verdict(operation.status, succeeded, failed + other)
     attempts = _attempts(ordered, failed, succeeded, other)
@@ -154,18 +154,53 @@ def _group(
 ) -> FailureGroup:
     error_type, status_code = key
     latest = ordered[members[-1]]
-    details = next((ordered[i].error_details for i in reversed(members) if ordered[i].error_details), None)
+    latest_id = clean(latest.id, 60)
+    details = _latest_details(members, ordered)
     headers = _read_headers(members, ordered)
     rate_limit = None
     if headers.rate_limited is not None:
         log = ordered[headers.rate_limited]
         rate_limit = parse_rate_limit(
             log.response_headers or {},
-            log_id=clean(log.id, 60),
+            log_id=latest_id if log is latest else clean(log.id, 60),
             at=log.created_at,
             now=now,
             throttled=log.response_status_code == 429,
         )
+    request_ids = _request_ids(headers, ordered, latest, latest_id)
+    return FailureGroup(
+        error_type=None if error_type is None else clean(error_type, 60),
+        status_code=status_code,
+        count=len(members),
+        first_seen=ordered[members[0]].created_at,
+        last_seen=latest.created_at,
+        latest_log_id=latest_id,
+        details_excerpt=None if details is None else clean(details, DETAILS_LIMIT),
+        request_ids=request_ids,
+        request_ids_omitted=len(headers.ids) - len(request_ids),
+        rate_limit=rate_limit,
+        asked_count=len(headers.asked),
+        asked_min_seconds=min(headers.asked, default=None),
+        asked_max_seconds=max(headers.asked, default=None),
+        payload_fields=named_fields(details, leaves) if details else [],
+    )
+
+
+def _latest_details(members: list[int], ordered: list[ResourceOperationLog]) -> str | None:
+    for index in reversed(members):
+        details = ordered[index].error_details
+        if details:
+            return details
+    return None
+
+
+def _request_ids(
+    headers: "_Headers", ordered: list[ResourceOperationLog], latest: ResourceOperationLog, latest_id: str
+) -> list[RequestIdFields]:
+    """The most recent of the group's distinct request IDs, as the fields of a RequestIdRef: validated
+    with their FailureGroup in one pass, a third cheaper than one model each."""
+    if not headers.ids:
+        return []
     candidates = {*_last_inserted(headers.ids), *headers.repeated}
     # A handful of candidates: sorting them is cheaper than a heap.
     by_recency = sorted(
@@ -173,22 +208,7 @@ def _group(
         key=lambda item: _recency(item, ordered),
         reverse=True,
     )[:MAX_REQUEST_IDS]
-    return FailureGroup(
-        error_type=None if error_type is None else clean(error_type, 60),
-        status_code=status_code,
-        count=len(members),
-        first_seen=ordered[members[0]].created_at,
-        last_seen=latest.created_at,
-        latest_log_id=clean(latest.id, 60),
-        details_excerpt=None if details is None else clean(details, DETAILS_LIMIT),
-        request_ids=[_request_id(value, seen, ordered) for value, seen in by_recency],
-        request_ids_omitted=len(headers.ids) - len(by_recency),
-        rate_limit=rate_limit,
-        asked_count=len(headers.asked),
-        asked_min_seconds=min(headers.asked, default=None),
-        asked_max_seconds=max(headers.asked, default=None),
-        payload_fields=named_fields(details, leaves) if details else [],
-    )
+    return [_request_id(value, seen, ordered, latest, latest_id) for value, seen in by_recency]
 
 
 class _Headers:
@@ -274,20 +294,26 @@ def _recency(item: tuple[str, int | list[int]], ordered: list[ResourceOperationL
     return latest, -values.index(value) if value in values else 0
 
 
-def _request_id(value: str, seen: int | list[int], ordered: list[ResourceOperationLog]) -> RequestIdRef:
+def _request_id(
+    value: str,
+    seen: int | list[int],
+    ordered: list[ResourceOperationLog],
+    group_latest: ResourceOperationLog,
+    group_latest_id: str,
+) -> RequestIdFields:
     count, first, latest = (1, seen, seen) if isinstance(seen, int) else seen
     log = ordered[latest]
     headers = log.response_headers or {}
     header = next((n for n, v in headers.items() if v == value and header_kind(n) == "request_id"), "")
-    return RequestIdRef(
-        header=clean(header.strip().lower(), 60),
-        value=clean(value, 80),
-        log_id=clean(log.id, 60),
-        attempt=latest + 1,
-        at=log.created_at,
-        count=count,
-        first_at=ordered[first].created_at,
-    )
+    return {
+        "header": shown_name(header),
+        "value": clean(value, 80),
+        "log_id": group_latest_id if log is group_latest else clean(log.id, 60),
+        "attempt": latest + 1,
+        "at": log.created_at,
+        "count": count,
+        "first_at": ordered[first].created_at,
+    }
 
 
 def _latest_rate_limit(groups: list[FailureGroup]) -> RateLimitFacts | None:
@@ -308,19 +334,20 @@ def _progression(
         if len(run_keys) <= MAX_PHASES
         else [0, *range(len(run_keys) - MAX_PHASES + 1, len(run_keys))]
     )
-    phases = []
+    # Phases as fields, validated with the Progression in one pass: a third cheaper than one model each.
+    phases: list[dict[str, object]] = []
     for n in shown:
         key = run_keys[n]
         end = run_starts[n + 1] if n + 1 < len(run_starts) else total
         phases.append(
-            Phase(
-                succeeded=key is None,
-                error_type=None if key is None or key[0] is None else clean(key[0], 60),
-                status_code=None if key is None else key[1],
-                count=end - run_starts[n],
-                from_attempt=run_starts[n] + 1,
-                to_attempt=end,
-            )
+            {
+                "succeeded": key is None,
+                "error_type": None if key is None or key[0] is None else clean(key[0], 60),
+                "status_code": None if key is None else key[1],
+                "count": end - run_starts[n],
+                "from_attempt": run_starts[n] + 1,
+                "to_attempt": end,
+            }
         )
     kind: ProgressionKind = "changed"
     if failures <= 1:
@@ -413,7 +440,8 @@ def _notes(
         notes.append("The status is success but the latest attempt is not logged as successful.")
     if operation.status == "failed" and ordered and ordered[-1].status == "success":
         notes.append("The status is failed but the latest attempt is logged as successful.")
-    missing = [name for name in _EXPECTED_FIELDS if name not in operation.model_fields_set]
+    present = operation.model_fields_set  # a property that copies: read once
+    missing = [name for name in _EXPECTED_FIELDS if name not in present]
     if missing:
         notes.append(f"Fields missing from Catena's reply: {', '.join(missing)}.")
     return notes[:MAX_NOTES]

@@ -8,6 +8,7 @@ and header values never do.
 import re
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import NamedTuple
 
 from catena_mcp.tools.diagnosis.result import Attempts, FailureGroup, RateLimitFacts, Verdict
@@ -24,17 +25,21 @@ VERDICT_LABELS: dict[Verdict, str] = {
 }
 
 
+@lru_cache(maxsize=256)
 def ident(value: str | None, limit: int = 32) -> str:
-    """An enum-like upstream value (TSP, resource, error type) reduced to a safe word."""
+    """An enum-like upstream value (TSP, resource, error type) reduced to a safe word.
+
+    Cached: one operation's few enum values are reduced again for its summary, text and next steps.
+    """
     word = _NOT_IDENT.sub("", value[: limit * 4]) if value else ""
     return word[:limit] or "unknown"
 
 
 def fmt_time(moment: datetime) -> str:
-    # What strftime("%Y-%m-%dT%H:%M:%SZ") gives (an unpadded year, as glibc prints it), at half the cost:
-    # a short diagnosis formats a dozen times.
-    m = moment
-    return f"{m.year}-{m.month:02d}-{m.day:02d}T{m.hour:02d}:{m.minute:02d}:{m.second:02d}Z"
+    # What strftime("%Y-%m-%dT%H:%M:%SZ") gives (an unpadded year, as glibc prints it), at a sixth of the
+    # cost: a short diagnosis formats a dozen times. isoformat pads the year to four digits.
+    text = moment.isoformat(timespec="seconds")[:19]
+    return f"{text}Z" if moment.year >= 1000 else f"{moment.year}{text[4:]}Z"
 
 
 def fmt_duration(seconds: float) -> str:

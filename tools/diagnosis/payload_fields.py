@@ -34,6 +34,7 @@ _ENVELOPE = frozenset(
 )
 
 Segments = tuple[str, ...]
+_NESTED = (dict, list)  # built once: `dict | list` in a loop builds a union for every value
 
 
 def _norm(name: str) -> str:
@@ -72,15 +73,12 @@ Leaves = dict[str, list[tuple[Segments, str, Any]]]
 def payload_leaves(payload: dict[str, Any] | None) -> Leaves:
     """The payload's scalars (bounded), by the last segment of their path: a name must end like a path."""
     index: Leaves = {}
-    if (
-        payload
-        and len(payload) <= _MAX_ITEMS
-        and not any(isinstance(v, dict | list) for v in payload.values())
-    ):
+    if payload and len(payload) <= _MAX_ITEMS and not any(isinstance(v, _NESTED) for v in payload.values()):
         # Flat, the usual shape: what the walk below yields, without its stack.
         for key, value in payload.items():
-            name = _norm(str(key))
-            index.setdefault(name, []).append(((name,), str(key), value))
+            path = str(key)
+            name = _norm(path)
+            index.setdefault(name, []).append(((name,), path, value))
         return index
     for leaf in islice(_leaves(payload), _MAX_LEAVES) if payload else ():
         index.setdefault(leaf[0][-1], []).append(leaf)

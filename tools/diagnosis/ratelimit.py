@@ -7,7 +7,7 @@ structured `RateLimit: "p";r=;t=` with `RateLimit-Policy`. Values are upstream t
 read is reported raw and listed in `unparsed`, never raised.
 """
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Literal
@@ -170,13 +170,9 @@ def header_kind(name: str) -> HeaderKind | None:
     return "rate_limit" if is_allowed_header(lowered) else None
 
 
-def collect(pairs: Iterable[tuple[str, str]]) -> Collected:
-    """What a set of rate-limit headers (any case) says."""
-    return collect_flat(tuple(item for pair in pairs for item in pair))
-
-
 def collect_flat(flat: tuple[str, ...]) -> Collected:
-    """`collect` for headers given as `(name, value, name, value, ...)`, the cheapest key to build."""
+    """What rate-limit headers (any case) given as `(name, value, name, value, ...)` say: the cheapest key
+    to build."""
     names, values = flat[::2], flat[1::2]
     out = Collected()
     for index, name, policy_index in _plan(names):
@@ -244,7 +240,12 @@ def _moments(out: Collected, at: datetime) -> tuple[datetime | None, datetime | 
 def honoured(out: Collected, at: datetime, throttled: bool) -> datetime | None:
     """The moment to wait for: the later of what the retry headers asked and, once the window is
     exhausted (`remaining` 0, or a 429), its reset."""
-    asked, reset_at = _moments(out, at)
+    return _honoured(out, *_moments(out, at), throttled)
+
+
+def _honoured(
+    out: Collected, asked: datetime | None, reset_at: datetime | None, throttled: bool
+) -> datetime | None:
     binding = reset_at if reset_at is not None and (out.remaining == 0 or throttled) else None
     if asked is None or binding is None:
         return asked or binding
@@ -301,12 +302,16 @@ def parse_rate_limit(
     `at` is the attempt's own time (relative values count from it); `throttled` says the attempt was a
     429, which makes a window reset the retry moment even when `remaining` is missing.
     """
-    pairs = [(name, value) for name, value in headers.items() if header_kind(name) == "rate_limit"]
-    if not pairs:
+    flat: list[str] = []
+    for name, value in headers.items():
+        if header_kind(name) == "rate_limit":
+            flat += (name, value)
+    if not flat:
         return None
-    out = collect(pairs)
+    out = collect_flat(tuple(flat))
     asked, reset_at = _moments(out, at)
-    retry_at = honoured(out, at, throttled)
+    retry_at = _honoured(out, asked, reset_at, throttled)
+    raw = flat[: 2 * _MAX_RAW_HEADERS]
     return RateLimitFacts(
         log_id=log_id,
         observed_at=at,
@@ -321,11 +326,12 @@ def parse_rate_limit(
         seconds_until_retry=(
             None if retry_at is None else round(max((retry_at - now).total_seconds(), 0.0), 3)
         ),
-        raw={clean(name, 60): clean(value, 120) for name, value in _in_received_order(headers)},
-        unparsed=[clean(name, 60) for name in out.unparsed],
+        raw={shown_name(raw[i]): clean(raw[i + 1], 120) for i in range(0, len(raw), 2)},
+        unparsed=[shown_name(name) for name in out.unparsed],
     )
 
 
-def _in_received_order(headers: Mapping[str, str]) -> list[tuple[str, str]]:
-    found = [(n.strip().lower(), v) for n, v in headers.items() if header_kind(n) == "rate_limit"]
-    return found[:_MAX_RAW_HEADERS]
+@lru_cache(maxsize=256)
+def shown_name(name: str) -> str:
+    """A header's name as the diagnosis shows it. Cached: the attempts of one operation repeat them."""
+    return clean(name.strip().lower(), 60)
