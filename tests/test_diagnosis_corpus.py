@@ -740,7 +740,7 @@ def test_structured_output_caps_many_failure_kinds() -> None:
         8,
         72,
     )
-    assert len(diagnosis.model_dump_json()) == snapshot(32785)
+    assert len(diagnosis.model_dump_json()) == snapshot(32424)
 
 
 def test_progression_is_shown_only_where_the_table_cannot_tell_it() -> None:

@@ -29,7 +29,7 @@ async def test_tools_list(server_factory: ServerFactory) -> None:
     sizes = {tool.name: len(json.dumps(tool.output_schema)) for tool in tools}
     assert sizes == snapshot(
         {
-            "get_resource_operation": 5991,
+            "get_resource_operation": 5757,
             "triage_resource_operation_failures": 3884,
             "list_resource_operations": 1861,
         }
@@ -48,7 +48,9 @@ async def test_every_catalogue_result_matches_the_published_schema(server_factor
     validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
     invalid = {}
     for key, raw in load_catalogue().items():
-        content = explain(ResourceOperation.model_validate(raw), now=NOW, simulated=False, max_logs=20).content
+        content = explain(
+            ResourceOperation.model_validate(raw), now=NOW, simulated=False, max_logs=20
+        ).content
         errors = [error.message for error in validator.iter_errors(content)]
         if errors:
             invalid[key] = errors

@@ -262,7 +262,6 @@ def test_diagnose_json_prints_the_structured_result_with_and_without_demo(
                     ],
                     "phases_omitted": 0,
                 },
-                "rate_limit": None,
                 "next_steps": ["Nothing to do: the TSP accepted the write."],
                 "notes": [],
             },

@@ -42,7 +42,6 @@ from catena_mcp.tools.diagnosis.result import (
     FailureGroup,
     Progression,
     ProgressionKind,
-    RateLimitFacts,
     Verdict,
 )
 from catena_mcp.tools.untrusted import clean
@@ -117,7 +116,6 @@ def diagnose(operation: ResourceOperation, *, now: datetime) -> Diagnosis:
         failure_groups=listed,
         failure_groups_omitted=len(groups) - len(listed),
         progression=_progression(run_keys, run_starts, len(ordered), failed + other, len(groups)),
-        rate_limit=_latest_rate_limit(listed),
         next_steps=[step.text for step in next_steps(verdict, listed, attempts)],
         notes=_notes(operation, ordered, in_order=in_order, other=other, old_shape=old_shape, groups=groups),
     )
@@ -314,11 +312,6 @@ def _request_id(
         "count": count,
         "first_at": ordered[first].created_at,
     }
-
-
-def _latest_rate_limit(groups: list[FailureGroup]) -> RateLimitFacts | None:
-    facts = [group.rate_limit for group in groups if group.rate_limit is not None]
-    return max(facts, key=attrgetter("observed_at"), default=None)
 
 
 def _progression(

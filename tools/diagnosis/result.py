@@ -144,8 +144,5 @@ class Diagnosis(BaseModel):
     )
     failure_groups_omitted: int = Field(description="Older groups not listed.")
     progression: Progression
-    rate_limit: RateLimitFacts | None = Field(
-        description="From the latest failed attempt with rate-limit headers."
-    )
     next_steps: list[str] = Field(description="What to do next, most important first.")
     notes: list[str] = Field(description="Data oddities (drifted fields, unknown values).")
