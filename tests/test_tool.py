@@ -329,6 +329,19 @@ async def test_a_long_value_is_cut_even_when_the_result_is_small(server_factory:
     }
 
 
+async def test_overlong_header_names_are_dropped(server_factory: ServerFactory) -> None:
+    """A rate-limit prefix on a made-up name of 65 characters or more does not pass the allow-list: the
+    diagnosis caches its readings per header name, and no cache may keep such names."""
+    headers = {"X-RateLimit-" + "n" * 53: "5", "Retry-After": "30", "X-Request-Id": "req-1"}
+    raw = operation("failed", [log(1, error_type="tsp", code=429, headers=headers)])
+    structured = (await call(server_factory(FakeCatena(raw))))["structuredContent"]
+    assert structured["operation"]["logs"][0]["response_headers"] == {
+        "Retry-After": "30",
+        "X-Request-Id": "req-1",
+    }
+    assert "nnnn" not in json.dumps(structured["diagnosis"])
+
+
 async def test_drifted_field_types_cost_only_those_values(server_factory: ServerFactory) -> None:
     drifted = operation(
         "failed",

@@ -25,14 +25,16 @@ VERDICT_LABELS: dict[Verdict, str] = {
 }
 
 
-@lru_cache(maxsize=256)
 def ident(value: str | None, limit: int = 32) -> str:
-    """An enum-like upstream value (TSP, resource, error type) reduced to a safe word.
+    """An enum-like upstream value (TSP, resource, error type) reduced to a safe word."""
+    return _ident(value[: limit * 4], limit) if value else "unknown"
 
-    Cached: one operation's few enum values are reduced again for its summary, text and next steps.
-    """
-    word = _NOT_IDENT.sub("", value[: limit * 4]) if value else ""
-    return word[:limit] or "unknown"
+
+@lru_cache(maxsize=256)
+def _ident(prefix: str, limit: int) -> str:
+    # Cached: one operation's few enum values are reduced again for its summary, text and next steps. Keyed
+    # on the prefix read, so that no long upstream value outlives its operation in the cache.
+    return _NOT_IDENT.sub("", prefix)[:limit] or "unknown"
 
 
 def fmt_time(moment: datetime) -> str:
