@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from catena_mcp.tools.catena.records import ResourceOperation
 from catena_mcp.tools.diagnosis import MAX_CHARS, diagnose, render_text
+from catena_mcp.tools.diagnosis.next_steps import ident, spells_ident
 from catena_mcp.tools.diagnosis.render import _fit
 from catena_mcp.tools.headers import is_allowed_header
 from tests.fakes import NOW
@@ -170,3 +171,9 @@ def test_length_guard_cuts_as_a_last_resort() -> None:
     text = _fit(dict.fromkeys(SECTION_NAMES, "y" * 3000))
     assert len(text) <= MAX_CHARS
     assert text.endswith("… (output cut at 6,000 characters)")
+
+
+@given(st.one_of(st.none(), st.text(max_size=40), st.from_regex(r"[A-Za-z0-9_.-]{0,40}", fullmatch=True)))
+def test_spells_ident_tells_what_ident_returns_unchanged(value: str | None) -> None:
+    """The facts line repeats a value only when `ident` would not spell it: the shortcut must agree."""
+    assert spells_ident(value) == (ident(value) == value)

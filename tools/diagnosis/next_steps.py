@@ -14,6 +14,7 @@ from typing import NamedTuple
 from catena_mcp.tools.diagnosis.result import Attempts, FailureGroup, RateLimitFacts, Verdict
 
 _NOT_IDENT = re.compile(r"[^A-Za-z0-9_.-]+")
+_IDENT_WORD = re.compile(r"[A-Za-z0-9_.-]{1,32}")  # what `ident` returns unchanged
 
 VERDICT_LABELS: dict[Verdict, str] = {
     "succeeded_first_time": "Succeeded",
@@ -28,6 +29,11 @@ VERDICT_LABELS: dict[Verdict, str] = {
 def ident(value: str | None, limit: int = 32) -> str:
     """An enum-like upstream value (TSP, resource, error type) reduced to a safe word."""
     return _ident(value[: limit * 4], limit) if value else "unknown"
+
+
+def spells_ident(value: str | None) -> bool:
+    """Whether `ident(value)` is `value` itself, told without building it."""
+    return value is not None and _IDENT_WORD.fullmatch(value) is not None
 
 
 @lru_cache(maxsize=256)

@@ -6,7 +6,6 @@ break the table or pass for our instructions. Every list is capped and says what
 final guard keeps the text within MAX_CHARS whatever the input.
 """
 
-import re
 from collections.abc import Callable
 from datetime import datetime
 
@@ -18,6 +17,7 @@ from catena_mcp.tools.diagnosis.next_steps import (
     fmt_time,
     plural,
     retry_moment,
+    spells_ident,
 )
 from catena_mcp.tools.diagnosis.result import (
     Diagnosis,
@@ -40,8 +40,6 @@ LATEST_DETAILS_CHARS = 160
 OLDER_DETAILS_CHARS = 80
 MAX_STEPS = 6
 _TRUNCATED = "\n\n… (output cut at 6,000 characters)"
-# The values `ident` returns unchanged (safe characters, at most 32), matched without building its result.
-_IDENT_SPELLED = re.compile(r"[A-Za-z0-9_.-]{1,32}")
 _DROP_ORDER = (
     ("notes", "data notes"),
     ("request_ids", "request IDs"),
@@ -173,8 +171,7 @@ def _received(operation: ResourceOperation) -> str:
         ("Operation", operation.operation_type, 20),
         ("Status", operation.status, 40),
     ):
-        spelled = text is not None and _IDENT_SPELLED.fullmatch(text) is not None
-        if not spelled or (label == "Status" and text not in KNOWN_OPERATION_STATUSES):
+        if not spells_ident(text) or (label == "Status" and text not in KNOWN_OPERATION_STATUSES):
             received += f"**{label}:** {_value(text, limit)} · "
     return received
 
