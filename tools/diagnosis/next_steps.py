@@ -13,8 +13,9 @@ from typing import NamedTuple
 
 from catena_mcp.tools.diagnosis.result import Attempts, FailureGroup, RateLimitFacts, Verdict
 
-_NOT_IDENT = re.compile(r"[^A-Za-z0-9_.-]+")
-_IDENT_WORD = re.compile(r"[A-Za-z0-9_.-]{1,32}")  # what `ident` returns unchanged
+_IDENT_CHARS = "A-Za-z0-9_.-"
+_NOT_IDENT = re.compile(f"[^{_IDENT_CHARS}]+")
+_IDENT_WORD = re.compile(f"[{_IDENT_CHARS}]{{1,32}}")  # what `ident` returns unchanged
 
 VERDICT_LABELS: dict[Verdict, str] = {
     "succeeded_first_time": "Succeeded",
