@@ -110,7 +110,9 @@ async def serve(
             auth=auth_settings(host, port) if token else None,
         )
         if transport == "stdio":
-            await mcp.run_stdio_async()
+            from catena_mcp.server.stdio import run_stdio
+
+            await run_stdio(mcp)
             return
 
         import uvicorn

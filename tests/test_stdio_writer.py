@@ -1,0 +1,108 @@
+"""Our stdout for the stdio transport: every message whole and in order, backpressure without blocking the
+event loop, write errors surfaced, and fd 1 kept for JSON-RPC while serving (a stray print goes to stderr)."""
+
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+
+import anyio
+import pytest
+
+from catena_mcp.server.stdio import QueuedWriter
+
+pytestmark = pytest.mark.anyio
+
+# Each ~20 KB: 100 of them are ~30x what a pipe holds (64 KiB on Linux).
+MESSAGES = [f'{{"n": {n}, "pad": "{"x" * 20_000}"}}\n' for n in range(100)]
+
+
+def _read_all(fd: int) -> bytes:
+    chunks = []
+    while chunk := os.read(fd, 65536):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def test_a_client_that_stops_reading_holds_writes_back_without_blocking_the_loop() -> None:
+    read_end, write_end = os.pipe()
+    wire = os.fdopen(write_end, "wb")
+    writer = QueuedWriter(wire, max_waiting=2)
+    released_by_the_loop = threading.Event()
+    received: list[bytes] = []
+
+    def client() -> None:
+        # Reads nothing until the loop says so; the timeout only keeps a broken writer from hanging the test.
+        released_by_the_loop.wait(timeout=20)
+        received.append(_read_all(read_end))
+
+    reader = threading.Thread(target=client)
+    reader.start()
+    was_released_first = False
+
+    async def write_all() -> None:
+        for message in MESSAGES:
+            await writer.write(message)
+            await writer.flush()
+        await writer.aclose()
+        wire.close()
+
+    async def release_the_client() -> None:
+        # Runs only if the writes wait without holding the event loop: the pipe and the queue are full.
+        nonlocal was_released_first
+        await anyio.wait_all_tasks_blocked()
+        was_released_first = not received
+        released_by_the_loop.set()
+
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(write_all)
+        tasks.start_soon(release_the_client)
+    await anyio.to_thread.run_sync(reader.join)
+    os.close(read_end)
+
+    assert was_released_first
+    assert received == ["".join(MESSAGES).encode()]
+
+
+async def test_a_closed_pipe_fails_the_next_write_instead_of_losing_it_silently() -> None:
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    wire = os.fdopen(write_end, "wb")
+    writer = QueuedWriter(wire)
+    await writer.write(MESSAGES[0])
+    await writer.aclose()  # the thread has tried to write it by now
+
+    with pytest.raises(BrokenPipeError):
+        await writer.write(MESSAGES[1])
+    with pytest.raises(BrokenPipeError):
+        await writer.flush()
+    wire.close()
+
+
+def test_a_stray_print_goes_to_stderr_while_serving_and_stdout_comes_back_after() -> None:
+    script = textwrap.dedent(
+        """
+        import anyio
+        from catena_mcp.server.stdio import QueuedWriter, claimed_stdout
+
+        async def main() -> None:
+            with claimed_stdout() as wire:
+                writer = QueuedWriter(wire)
+                print("stray, buffered")
+                await writer.write('{"jsonrpc": "2.0", "id": 1, "result": {}}\\n')
+                print("stray, flushed", flush=True)
+                await writer.aclose()
+            print("after serving")
+
+        anyio.run(main)
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert (result.returncode, result.stdout, result.stderr) == (
+        0,
+        '{"jsonrpc": "2.0", "id": 1, "result": {}}\nafter serving\n',
+        "stray, buffered\nstray, flushed\n",
+    )
