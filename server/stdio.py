@@ -1,20 +1,23 @@
-"""Serving stdio with a stdout of our own: a reply leaves the event loop as soon as it is ready.
+"""Serving stdio on the event loop's own I/O: no worker-thread round trips on a call's path.
 
-The SDK's stdio transport writes, then flushes, every message through anyio's worker threads and waits for
-both: two round trips between threads per message, ~0.25 ms of a ~2.5 ms warm call on our 2-core bench box
-(BENCHMARKS.md). Here the loop puts the message on a queue and goes on; one thread of ours writes the
-messages in order and flushes whenever the queue runs dry. Reading stdin, parsing and everything else
-stay the SDK's.
+The SDK's stdio transport reads each line of stdin in an anyio worker thread, and writes, then flushes,
+each reply in two more, waiting for each: three hand-offs between threads per call, ~0.3 ms of a ~2.5 ms
+warm call on our 2-core bench box, more when the box is busy (BENCHMARKS.md). Here the event loop reads
+stdin itself (asyncio's pipe reader, when stdin is a pipe or a socket, as MCP clients spawn servers) and
+puts each reply on a queue that one thread of ours writes out in order. Parsing, sessions and everything
+else stay the SDK's: both halves are handed to its `stdio_server`.
 """
 
+import asyncio
 import os
 import queue
+import stat
 import sys
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
-from typing import IO, Any, cast
+from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
+from typing import IO, Any, TextIO, cast
 
 import anyio
 from mcp.server import MCPServer
@@ -26,6 +29,43 @@ MAX_WAITING = 64
 # How long closing waits for the messages still queued to reach a client that has stopped reading.
 CLOSE_TIMEOUT_SECONDS = 5.0
 _CLOSE = b""
+# A longer line on stdin is dropped (and read as the invalid JSON it then is), so that no message holds more
+# than this in memory; MCP clients send small requests. The SDK's own reader has no bound.
+MAX_LINE_BYTES = 16 * 1024 * 1024
+_DROPPED_LINE = "{"  # not JSON: the SDK answers it as it answers any garbage line
+
+
+class PipeLines:
+    """stdin's lines as `stdio_server` reads them (`async for line in stdin`), from asyncio's pipe reader."""
+
+    def __init__(self, reader: asyncio.StreamReader) -> None:
+        self._reader = reader
+
+    def __aiter__(self) -> "PipeLines":
+        return self
+
+    async def __anext__(self) -> str:
+        try:
+            line = await self._reader.readline()
+        except ValueError:  # longer than the reader's limit: asyncio has dropped it
+            return _DROPPED_LINE
+        if not line:
+            raise StopAsyncIteration
+        return line.decode(errors="replace")  # as the SDK decodes stdin
+
+
+@asynccontextmanager
+async def pipe_lines(fd: int, max_line_bytes: int = MAX_LINE_BYTES) -> AsyncIterator[PipeLines]:
+    """The lines of a pipe or socket `fd`, read by the running asyncio loop; `fd` stays open."""
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader(limit=max_line_bytes)
+    pipe = os.fdopen(fd, "rb", buffering=0, closefd=False)
+    transport, _ = await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), pipe)
+    try:
+        yield PipeLines(reader)
+    finally:
+        transport.close()
+        os.set_blocking(fd, True)  # asyncio made it non-blocking, and the client's end of it may care
 
 
 class QueuedWriter:
@@ -107,11 +147,37 @@ def claimed_stdout() -> Iterator[IO[bytes]]:
         os.dup2(private, 1)
 
 
-def _stdout_is_fd_1() -> bool:
+@contextmanager
+def claimed_stdin() -> Iterator[int]:
+    """The client's messages on a private descriptor, with fd 0 on the null device meanwhile.
+
+    As the SDK does for its own stdin: a child process reads end-of-file, not the client's messages.
+    """
+    import fcntl
+
+    private = fcntl.fcntl(0, fcntl.F_DUPFD_CLOEXEC, 3)
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
     try:
-        return sys.platform != "win32" and sys.stdout is not None and sys.stdout.fileno() == 1
-    except (AttributeError, OSError, ValueError):
+        yield private
+    finally:
+        os.dup2(private, 0)
+        os.close(private)
+
+
+def _is_std_fd(stream: TextIO | None, fd: int) -> bool:
+    try:
+        return stream is not None and stream.fileno() == fd
+    except (AttributeError, OSError, ValueError):  # replaced by an object without a descriptor
         return False
+
+
+def _stdin_is_a_pipe() -> bool:
+    if not _is_std_fd(sys.stdin, 0):
+        return False
+    mode = os.fstat(0).st_mode
+    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
 
 
 @asynccontextmanager
@@ -126,17 +192,17 @@ async def _queued_stdout() -> AsyncIterator[QueuedWriter]:
 
 
 async def run_stdio(mcp: MCPServer[Any]) -> None:
-    """`mcp.run_stdio_async()`, with our stdout where the platform allows it (POSIX, a real fd 1)."""
-    if not _stdout_is_fd_1():
+    """`mcp.run_stdio_async()` on our stdin and stdout where the platform allows (POSIX, the real fds)."""
+    if sys.platform == "win32" or not _is_std_fd(sys.stdout, 1):
         await mcp.run_stdio_async()
         return
-    async with (
-        _queued_stdout() as stdout,
-        stdio_server(stdout=cast("anyio.AsyncFile[str]", stdout)) as (
-            read_stream,
-            write_stream,
-        ),
-    ):
-        # What run_stdio_async does once it has the streams; it takes no stdout of its own.
+    async with AsyncExitStack() as stack:
+        stdin = None  # a terminal or a file: the SDK's reader
+        if _stdin_is_a_pipe():
+            lines = await stack.enter_async_context(pipe_lines(stack.enter_context(claimed_stdin())))
+            stdin = cast("anyio.AsyncFile[str]", lines)
+        stdout = cast("anyio.AsyncFile[str]", await stack.enter_async_context(_queued_stdout()))
+        read_stream, write_stream = await stack.enter_async_context(stdio_server(stdin, stdout))
+        # What run_stdio_async does once it has the streams; it takes none of its own.
         server = mcp._lowlevel_server
         await server.run(read_stream, write_stream, server.create_initialization_options())

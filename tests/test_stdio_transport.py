@@ -1,5 +1,6 @@
-"""Our stdout for the stdio transport: every message whole and in order, backpressure without blocking the
-event loop, write errors surfaced, and fd 1 kept for JSON-RPC while serving (a stray print goes to stderr)."""
+"""Our halves of the stdio transport, over real pipes. stdout: every message whole and in order,
+backpressure without blocking the event loop, write errors surfaced, fd 1 kept for JSON-RPC while serving.
+stdin: lines as the SDK's reader gives them, an overlong line dropped, fd 0 kept from child processes."""
 
 import os
 import subprocess
@@ -10,7 +11,7 @@ import threading
 import anyio
 import pytest
 
-from catena_mcp.server.stdio import QueuedWriter
+from catena_mcp.server.stdio import QueuedWriter, pipe_lines
 
 pytestmark = pytest.mark.anyio
 
@@ -105,4 +106,50 @@ def test_a_stray_print_goes_to_stderr_while_serving_and_stdout_comes_back_after(
         0,
         '{"jsonrpc": "2.0", "id": 1, "result": {}}\nafter serving\n',
         "stray, buffered\nstray, flushed\n",
+    )
+
+
+async def test_stdin_lines_come_as_the_sdk_reads_them_and_an_overlong_one_is_dropped() -> None:
+    read_end, write_end = os.pipe()
+    sent = b'{"id": 1}\n' + b"x" * 300 + b"\n" + b"caf\xc3\xa9 \xff\n" + b'{"id": 2}'  # no final newline
+    os.write(write_end, sent)
+    os.close(write_end)
+    async with pipe_lines(read_end, max_line_bytes=100) as lines:
+        received = [line async for line in lines]
+    blocking = os.get_blocking(read_end)
+    os.close(read_end)
+
+    assert received == ['{"id": 1}\n', "{", "café \ufffd\n", '{"id": 2}']
+    assert blocking  # asyncio's non-blocking mode does not outlive the reader
+
+
+def test_a_child_process_reads_end_of_file_not_the_clients_messages() -> None:
+    script = textwrap.dedent(
+        """
+        import subprocess, sys
+        import anyio
+        from catena_mcp.server.stdio import claimed_stdin, pipe_lines
+
+        async def main() -> None:
+            with claimed_stdin() as fd:
+                child = [sys.executable, "-c", "import sys; print('child read', repr(sys.stdin.read()))"]
+                subprocess.run(child, check=True)
+                async with pipe_lines(fd) as lines:
+                    print("server read", [line async for line in lines])
+
+        anyio.run(main)
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        input="hello\nworld\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert (result.returncode, result.stdout, result.stderr) == (
+        0,
+        "child read ''\nserver read ['hello\\n', 'world\\n']\n",
+        "",
     )
