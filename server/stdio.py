@@ -9,19 +9,22 @@ else stay the SDK's: both halves are handed to its `stdio_server`.
 """
 
 import asyncio
+import logging
 import os
 import queue
 import stat
 import sys
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from typing import IO, Any, TextIO, cast
 
 import anyio
 from mcp.server import MCPServer
 from mcp.server.stdio import stdio_server
+
+logger = logging.getLogger(__name__)
 
 # Messages waiting for the writer thread. Past this many (a client that stopped reading), writing waits
 # for room, in a worker thread so the loop goes on: backpressure, never a dropped or unbounded message.
@@ -71,19 +74,20 @@ async def pipe_lines(fd: int, max_line_bytes: int = MAX_LINE_BYTES) -> AsyncIter
 class QueuedWriter:
     """The `stdout` that `stdio_server` writes each message to (`write`, then `flush`), backed by a thread.
 
-    A write error (the client closed its end) is raised by the next `write` or `flush`, as the SDK's own
-    stdout would raise it, and ends the session the same way.
+    When the wire breaks (the client closed its end, or went away), the thread calls `on_broken` once and
+    drops whatever comes after: there is no one left to read it.
     """
 
-    def __init__(self, wire: IO[bytes], max_waiting: int = MAX_WAITING) -> None:
+    def __init__(
+        self, wire: IO[bytes], on_broken: Callable[[], None], max_waiting: int = MAX_WAITING
+    ) -> None:
         self._wire = wire
+        self._on_broken = on_broken
         self._queue: queue.Queue[bytes] = queue.Queue(max_waiting)
-        self._failure: OSError | None = None
         self._thread = threading.Thread(target=self._write_all, name="catena-mcp stdout", daemon=True)
         self._thread.start()
 
     async def write(self, text: str) -> int:
-        self._raise_failure()
         data = text.encode()  # here, not in the thread: text that cannot be encoded fails its own call
         try:
             self._queue.put_nowait(data)
@@ -92,8 +96,7 @@ class QueuedWriter:
         return len(text)
 
     async def flush(self) -> None:
-        # Nothing to wait for: the thread flushes as soon as no other message is queued behind this one.
-        self._raise_failure()
+        """Nothing to wait for: the thread flushes as soon as no other message is queued behind the last."""
 
     async def aclose(self) -> None:
         """Write what is queued, then stop the thread; a slow client gets CLOSE_TIMEOUT_SECONDS at most."""
@@ -108,21 +111,19 @@ class QueuedWriter:
 
         await anyio.to_thread.run_sync(close)
 
-    def _raise_failure(self) -> None:
-        if self._failure is not None:
-            raise self._failure
-
     def _write_all(self) -> None:
-        # After a failure the queue is still drained, so that a `write` waiting for room never waits forever.
+        broken = False
         while (data := self._queue.get()) is not _CLOSE:
-            if self._failure is not None:
-                continue
+            if broken:
+                continue  # still drained, so that a `write` waiting for room never waits forever
             try:
                 self._wire.write(data)
                 if self._queue.empty():
                     self._wire.flush()
             except OSError as exc:
-                self._failure = exc
+                broken = True
+                logger.info("stdout is closed (%s): the client has gone", type(exc).__name__)
+                self._on_broken()
 
 
 @contextmanager
@@ -181,9 +182,9 @@ def _stdin_is_a_pipe() -> bool:
 
 
 @asynccontextmanager
-async def _queued_stdout() -> AsyncIterator[QueuedWriter]:
+async def _queued_stdout(on_broken: Callable[[], None]) -> AsyncIterator[QueuedWriter]:
     with claimed_stdout() as wire:
-        writer = QueuedWriter(wire)
+        writer = QueuedWriter(wire, on_broken)
         try:
             yield writer
         finally:
@@ -192,17 +193,29 @@ async def _queued_stdout() -> AsyncIterator[QueuedWriter]:
 
 
 async def run_stdio(mcp: MCPServer[Any]) -> None:
-    """`mcp.run_stdio_async()` on our stdin and stdout where the platform allows (POSIX, the real fds)."""
+    """`mcp.run_stdio_async()` on our stdin and stdout where the platform allows (POSIX, the real fds).
+
+    The session ends when stdin does, or as soon as stdout breaks (the SDK's own transport would end it
+    with a traceback at its next write).
+    """
     if sys.platform == "win32" or not _is_std_fd(sys.stdout, 1):
         await mcp.run_stdio_async()
         return
-    async with AsyncExitStack() as stack:
-        stdin = None  # a terminal or a file: the SDK's reader
-        if _stdin_is_a_pipe():
-            lines = await stack.enter_async_context(pipe_lines(stack.enter_context(claimed_stdin())))
-            stdin = cast("anyio.AsyncFile[str]", lines)
-        stdout = cast("anyio.AsyncFile[str]", await stack.enter_async_context(_queued_stdout()))
-        read_stream, write_stream = await stack.enter_async_context(stdio_server(stdin, stdout))
-        # What run_stdio_async does once it has the streams; it takes none of its own.
-        server = mcp._lowlevel_server
-        await server.run(read_stream, write_stream, server.create_initialization_options())
+    loop = asyncio.get_running_loop()
+    with anyio.CancelScope() as session:
+        async with AsyncExitStack() as stack:
+            stdin = None  # a terminal or a file: the SDK's reader
+            if _stdin_is_a_pipe():
+                lines = await stack.enter_async_context(pipe_lines(stack.enter_context(claimed_stdin())))
+                stdin = cast("anyio.AsyncFile[str]", lines)
+
+            def end_session() -> None:  # called by the writer thread
+                loop.call_soon_threadsafe(session.cancel)
+
+            stdout = cast(
+                "anyio.AsyncFile[str]", await stack.enter_async_context(_queued_stdout(end_session))
+            )
+            read_stream, write_stream = await stack.enter_async_context(stdio_server(stdin, stdout))
+            # What run_stdio_async does once it has the streams; it takes none of its own.
+            server = mcp._lowlevel_server
+            await server.run(read_stream, write_stream, server.create_initialization_options())

@@ -185,3 +185,29 @@ def test_stdout_carries_only_json_rpc_and_logs_leak_no_secret(tmp_path: Path) ->
         assert secret not in text
         assert tokens[0] not in text
         assert re.search(r"Bearer\s+[A-Za-z0-9._~+/=-]{8,}", text) is None
+
+
+def test_a_client_that_stops_listening_ends_the_session_quietly(tmp_path: Path) -> None:
+    """A client that closes our stdout: the first reply that meets the closed pipe ends the session, with
+    exit 0 and nothing on stderr (it used to end with exit 1 and a traceback)."""
+    with SimulatorThread() as sim:
+        process = subprocess.Popen(
+            [str(SCRIPT)],
+            env=process_env(server_env(sim)),
+            cwd=tmp_path,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        try:
+            assert process.stdin is not None
+            assert process.stdout is not None
+            assert process.stderr is not None
+            process.stdout.close()
+            process.stdin.write(json.dumps(_initialize(1)).encode() + b"\n")
+            process.stdin.flush()  # stdin stays open: only the broken pipe can end the session
+            returncode = process.wait(30)
+            stderr = process.stderr.read().decode()
+        finally:
+            stop(process)
+    assert (returncode, stderr) == (0, "")
