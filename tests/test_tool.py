@@ -329,6 +329,16 @@ async def test_a_long_value_is_cut_even_when_the_result_is_small(server_factory:
     }
 
 
+async def test_a_long_value_split_by_quotes_is_cut_all_the_same(server_factory: ServerFactory) -> None:
+    """Quotes inside a long value (escaped in JSON) break it into short stretches; measured before: echoed
+    whole, 1,350 characters past FIELD_LIMIT_CHARS, when no other value was long."""
+    quoted = 'say "no" ' * 150
+    raw = operation("failed", [log(1, error_type="tsp", code=500, details=quoted)], tsp_quote=quoted)
+    record = (await call(server_factory(FakeCatena(raw))))["structuredContent"]["operation"]
+    cut = quoted[:1000] + "… [cut by catena-mcp: 1,350 characters in all]"
+    assert (record["tsp_quote"], record["logs"][0]["error_details"]) == (cut, cut)
+
+
 async def test_overlong_header_names_are_dropped(server_factory: ServerFactory) -> None:
     """A rate-limit prefix on a made-up name of 65 characters or more does not pass the allow-list: the
     diagnosis caches its readings per header name, and no cache may keep such names."""

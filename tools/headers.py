@@ -23,7 +23,3 @@ def is_allowed_header(name: str) -> bool:
         or lowered in _RATE_LIMIT_NAMES
         or lowered.startswith(RATE_LIMIT_PREFIXES)
     )
-
-
-def allowed_headers(headers: dict[str, str]) -> dict[str, str]:
-    return {name: value for name, value in headers.items() if is_allowed_header(name)}

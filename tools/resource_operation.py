@@ -44,8 +44,12 @@ FIELD_LIMIT_CHARS = 1_000
 # The payload is shown whole up to this size; beyond it, cut to a sketch of its fields.
 PAYLOAD_LIMIT_BYTES = 4_000
 # In JSON, a string longer than FIELD_LIMIT_CHARS is a stretch at least that long after a double quote
-# without another (a regular expression finds it ~3x cheaper than splitting the JSON at every quote).
+# without another (a regular expression finds it ~3x cheaper than splitting the JSON at every quote), once
+# its escaped quotes are masked (see `_has_long_text`).
 _LONG_TEXT = re.compile(b'"[^"]{%d}' % (FIELD_LIMIT_CHARS + 1))
+# `to_json(content)` is the echo's and the diagnosis's JSON inside these keys and punctuation, plus
+# logs_omitted's digits.
+_CONTENT_FRAME_BYTES = len(b'{"operation":,"diagnosis":,"logs_omitted":}')
 # Room for the JSON-RPC envelope and the escaping of the text.
 _ENVELOPE_BYTES = 1_000
 _LOGS = TypeAdapter(list[ResourceOperationLog])
@@ -108,16 +112,20 @@ def explain(operation: ResourceOperation, *, now: datetime, simulated: bool, max
         "payload": _bounded_payload(operation.payload),
         "logs": _LOGS.dump_python(recent, mode="json"),
     }
+    dumped_diagnosis = diagnosis.model_dump(mode="json")
     content: dict[str, Any] = {
         "operation": echoed,
-        # The diagnosis bounds itself: its upstream text is cleaned and cut, its lists capped.
-        "diagnosis": diagnosis.model_dump(mode="json"),
+        "diagnosis": dumped_diagnosis,
         "logs_omitted": len(logs) - len(recent),
     }
-    # One serialization (pydantic-core's, as compact JSON) sizes the result and finds long strings.
-    wire = to_json(content)
+    # One serialization (pydantic-core's, as compact JSON) of each part sizes the result; only the echo's
+    # is searched for long strings: the diagnosis bounds itself (its upstream text is cleaned and cut, its
+    # lists capped), and it is most of the bytes.
+    echo_json = to_json(echoed)
+    size = len(echo_json) + len(to_json(dumped_diagnosis)) + _CONTENT_FRAME_BYTES
+    size += len(str(content["logs_omitted"]))
     room = RESULT_CEILING_BYTES - _ENVELOPE_BYTES - len(text.encode())
-    if len(wire) > room or _LONG_TEXT.search(wire):
+    if size > room or _has_long_text(echo_json):
         # Upstream values too long, or too many (quotes escaped inside a value hide its length from the
         # test above, not from the size): every echoed value is cut to its limit.
         for name, value in echoed.items():
@@ -126,11 +134,11 @@ def explain(operation: ResourceOperation, *, now: datetime, simulated: bool, max
         echoed["logs"] = [
             bound_json(log, text_limit=FIELD_LIMIT_CHARS, items_limit=50) for log in echoed["logs"]
         ]
-        wire = to_json(content)
-    if len(wire) > room:
+        size = json_size(content)
+    if size > room:
         # Over the ceiling: the oldest of the logs asked for go first, as few as it takes.
         dumped_logs = echoed["logs"]
-        excess = len(wire) - room
+        excess = size - room
         dropped = 0
         while excess > 0 and dropped < len(dumped_logs):
             excess -= json_size(dumped_logs[dropped]) + 1
@@ -138,6 +146,18 @@ def explain(operation: ResourceOperation, *, now: datetime, simulated: bool, max
         echoed["logs"] = dumped_logs[dropped:]
         content["logs_omitted"] += dropped
     return Explanation(text=text, content=content)
+
+
+def _has_long_text(echo_json: bytes) -> bool:
+    """Whether the JSON holds a string (or key) longer than FIELD_LIMIT_CHARS, or close to it in bytes."""
+    if _LONG_TEXT.search(echo_json):
+        return True
+    # Escaped quotes split a string for the search above: masked with two bytes each (after the escaped
+    # backslashes, so that a string ending in one still ends at its quote), the string reads whole.
+    if b'\\"' not in echo_json:
+        return False
+    masked = echo_json.replace(b"\\\\", b"__").replace(b'\\"', b"__")
+    return _LONG_TEXT.search(masked) is not None
 
 
 def _bounded_payload(payload: dict[str, Any] | None) -> Any:

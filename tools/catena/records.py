@@ -11,7 +11,7 @@ from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from catena_mcp.tools.headers import allowed_headers
+from catena_mcp.tools.headers import is_allowed_header
 
 # The values Catena documents today; anything else is still accepted and shown verbatim.
 KNOWN_ERROR_TYPES = ("auth", "validation", "network", "tsp")
@@ -90,9 +90,13 @@ class ResourceOperation(BaseModel):
             _utc_times(fields)
             headers = fields["response_headers"]
             if headers:
-                fields["response_headers"] = allowed_headers(
-                    {str(k): v if isinstance(v, str) else str(v) for k, v in headers.items() if v is not None}
-                )
+                # Names are already text (validated as such); values become text, in one pass with the
+                # allow-list.
+                fields["response_headers"] = {
+                    name: value if isinstance(value, str) else str(value)
+                    for name, value in headers.items()
+                    if value is not None and is_allowed_header(name)
+                }
         return self
 
 
