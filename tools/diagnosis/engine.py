@@ -9,6 +9,7 @@ fields, text cleaning) is done only for what is reported: the latest of each lis
 
 from datetime import datetime
 from operator import attrgetter
+from typing import Any
 
 from catena_mcp.tools.catena.records import (
     KNOWN_ERROR_TYPES,
@@ -40,6 +41,7 @@ from catena_mcp.tools.diagnosis.result import (
     Attempts,
     Diagnosis,
     FailureGroup,
+    PayloadField,
     Progression,
     ProgressionKind,
     Verdict,
@@ -64,6 +66,7 @@ _EXPECTED_FIELDS = (
 FailureKey = tuple[str | None, int | None]
 RequestIdFields = dict[str, object]
 _UNSEEN = object()
+_KNOWN_WORDS = frozenset((*KNOWN_ERROR_TYPES, *KNOWN_OPERATION_STATUSES))
 _NO_RUN = object()
 
 
@@ -104,14 +107,14 @@ def diagnose(operation: ResourceOperation, *, now: datetime) -> Diagnosis:
     failed = len(ordered) - succeeded - other
 
     by_recency = sorted(groups.items(), key=lambda item: -item[1][-1])
-    leaves = payload_leaves(operation.payload) if groups else {}  # only failures name payload fields
-    listed = [_group(key, members, ordered, now, leaves) for key, members in by_recency[:MAX_GROUPS]]
+    payload = _Payload(operation.payload)
+    listed = [_group(key, members, ordered, now, payload) for key, members in by_recency[:MAX_GROUPS]]
     verdict = _verdict(operation.status, succeeded, failed + other)
     attempts = _attempts(ordered, failed, succeeded, other)
     return Diagnosis(
         verdict=verdict,
         summary=_summary(operation, verdict, attempts, listed, now=now, total_kinds=len(groups)),
-        operation_status=clean(operation.status, 60),
+        operation_status=_word(operation.status),
         attempts=attempts,
         failure_groups=listed,
         failure_groups_omitted=len(groups) - len(listed),
@@ -143,12 +146,30 @@ def _attempts(ordered: list[ResourceOperationLog], failed: int, succeeded: int, 
     )
 
 
+def _word(value: str) -> str:
+    """An enum value as received, cleaned; the documented ones (most) are clean words already."""
+    return value if value in _KNOWN_WORDS else clean(value, 60)
+
+
+class _Payload:
+    """The operation's payload, indexed on first need: only failures with details can name its fields."""
+
+    def __init__(self, payload: dict[str, Any] | None) -> None:
+        self.payload = payload
+        self.leaves: Leaves | None = None
+
+    def named_fields(self, details: str) -> list[PayloadField]:
+        if self.leaves is None:
+            self.leaves = payload_leaves(self.payload)
+        return named_fields(details, self.leaves)
+
+
 def _group(
     key: FailureKey,
     members: list[int],
     ordered: list[ResourceOperationLog],
     now: datetime,
-    leaves: Leaves,
+    payload: _Payload,
 ) -> FailureGroup:
     error_type, status_code = key
     latest = ordered[members[-1]]
@@ -167,7 +188,7 @@ def _group(
         )
     request_ids = _request_ids(headers, ordered, latest, latest_id)
     return FailureGroup(
-        error_type=None if error_type is None else clean(error_type, 60),
+        error_type=None if error_type is None else _word(error_type),
         status_code=status_code,
         count=len(members),
         first_seen=ordered[members[0]].created_at,
@@ -180,7 +201,7 @@ def _group(
         asked_count=len(headers.asked),
         asked_min_seconds=min(headers.asked, default=None),
         asked_max_seconds=max(headers.asked, default=None),
-        payload_fields=named_fields(details, leaves) if details else [],
+        payload_fields=payload.named_fields(details) if details else [],
     )
 
 
@@ -199,6 +220,9 @@ def _request_ids(
     with their FailureGroup in one pass, a third cheaper than one model each."""
     if not headers.ids:
         return []
+    if len(headers.ids) == 1:  # the usual case: nothing to rank
+        ((value, seen),) = headers.ids.items()
+        return [_request_id(value, seen, ordered, latest, latest_id)]
     candidates = {*_last_inserted(headers.ids), *headers.repeated}
     # A handful of candidates: sorting them is cheaper than a heap.
     by_recency = sorted(
@@ -335,7 +359,7 @@ def _progression(
         phases.append(
             {
                 "succeeded": key is None,
-                "error_type": None if key is None or key[0] is None else clean(key[0], 60),
+                "error_type": None if key is None or key[0] is None else _word(key[0]),
                 "status_code": None if key is None else key[1],
                 "count": end - run_starts[n],
                 "from_attempt": run_starts[n] + 1,

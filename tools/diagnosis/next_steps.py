@@ -46,9 +46,12 @@ def _ident(prefix: str, limit: int) -> str:
 
 def fmt_time(moment: datetime) -> str:
     # What strftime("%Y-%m-%dT%H:%M:%SZ") gives (an unpadded year, as glibc prints it), at a sixth of the
-    # cost: a short diagnosis formats a dozen times. isoformat pads the year to four digits.
-    text = moment.isoformat(timespec="seconds")[:19]
-    return f"{text}Z" if moment.year >= 1000 else f"{moment.year}{text[4:]}Z"
+    # cost: a short diagnosis formats a dozen times. isoformat pads the year to four digits. The date and
+    # the time are formatted apart: the datetime's own isoformat would ask the time zone for its offset.
+    day = moment.date().isoformat()
+    if moment.year < 1000:
+        day = f"{moment.year}{day[4:]}"
+    return f"{day}T{moment.time().isoformat('seconds')}Z"
 
 
 def fmt_duration(seconds: float) -> str:

