@@ -1,11 +1,11 @@
 """Serving stdio on the event loop's own I/O: no worker-thread round trips on a call's path.
 
 The SDK's stdio transport reads each line of stdin in an anyio worker thread, and writes, then flushes,
-each reply in two more, waiting for each: three hand-offs between threads per call, ~0.3 ms of a ~2.5 ms
-warm call on our 2-core bench box, more when the box is busy (BENCHMARKS.md). Here the event loop reads
-stdin itself (asyncio's pipe reader, when stdin is a pipe or a socket, as MCP clients spawn servers) and
-puts each reply on a queue that one thread of ours writes out in order. Parsing, sessions and everything
-else stay the SDK's: both halves are handed to its `stdio_server`.
+each reply in two more, waiting for each: three round trips between threads per call, ~0.7M instructions
+and ~0.2-0.3 ms of a ~2 ms warm call on our 2-core bench box, more when the box is busy (BENCHMARKS.md).
+Here the event loop reads stdin itself (asyncio's pipe reader, when stdin is a pipe or a socket, as MCP
+clients spawn servers) and puts each reply on a queue that one thread of ours writes out in order.
+Parsing, sessions and everything else stay the SDK's: both halves are handed to its `stdio_server`.
 """
 
 import asyncio
